@@ -1,0 +1,1 @@
+"""Serializers of the accounts_auth API."""

@@ -1,0 +1,7 @@
+"""Routes of the accounts_auth API, mounted under /api/v1/."""
+
+from athena_site.api.routers import ApiRouter
+
+router = ApiRouter()
+
+urlpatterns = router.urls

@@ -1,0 +1,1 @@
+"""Writes of the agents app: every create, update and delete goes through a function here."""

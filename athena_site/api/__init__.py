@@ -1,0 +1,1 @@
+"""API conventions shared by every app: envelopes, errors, parsing, pagination, routing, schema."""

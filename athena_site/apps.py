@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AthenaSiteConfig(AppConfig):
+    name = "athena_site"
+    verbose_name = "Athena"

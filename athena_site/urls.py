@@ -1,0 +1,30 @@
+"""Root URL configuration: the only module, besides settings and cross-app pages, that sees every app."""
+
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from athena_site import views
+from athena_site.health import healthz
+
+api_v1 = [
+    re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="schema"),
+    path("", include("accounts_auth.api.urls")),
+    path("", include("workspaces.api.urls")),
+    path("", include("providers.api.urls")),
+    path("", include("agents.api.urls")),
+    path("", include("threads.api.urls")),
+    path("", include("workflows.api.urls")),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+]
+
+handler404 = "athena_site.views.errors.not_found"
+handler500 = "athena_site.views.errors.server_error"

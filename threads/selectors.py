@@ -1,0 +1,1 @@
+"""Reads and permission scoping of the threads app."""
