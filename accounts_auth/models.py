@@ -45,6 +45,18 @@ class User(AbstractBaseUser, PermissionsMixin):
     name = models.CharField(max_length=150, blank=True)
     email_verified_at = models.DateTimeField(null=True, blank=True)
     multiplai_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # Organizations and roles from the last Multiplai validation, synced into workspaces.
+    multiplai_organizations = models.JSONField(default=list, blank=True)
+    # Storage names of the uploaded photo and its renditions, by size ("original", "small", ...).
+    profile_photo_sizes = models.JSONField(default=dict, blank=True)
+    # Photo URL from Multiplai, shown when the user has not uploaded one.
+    # A CharField, not a URLField: the value is only ever written from Multiplai after an http(s) check.
+    avatar_url = models.CharField(max_length=500, blank=True)
+    current_workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Service accounts authenticate only with tokens, never interactively.
+    is_service_account = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
@@ -80,3 +92,81 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def email_verified(self) -> bool:
         return self.email_verified_at is not None
+
+
+class PersonalAccessToken(models.Model):
+    """An API token. Only a SHA-256 hash of the secret is stored; the secret is shown once."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="access_tokens")
+    name = models.CharField(max_length=120)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # The first characters of the secret after the prefix, so people can tell tokens apart.
+    hint = models.CharField(max_length=24, editable=False)
+    abilities = models.JSONField(default=list)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    created_ip = models.GenericIPAddressField(null=True, blank=True)
+    created_user_agent = models.CharField(max_length=400, blank=True)
+    replaced_by = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.hint}…)"
+
+    def is_active(self, now=None) -> bool:
+        now = now or timezone.now()
+        if self.revoked_at is not None and self.revoked_at <= now:
+            return False
+        return self.expires_at is None or self.expires_at > now
+
+
+class AuthEvent(models.Model):
+    """One authentication event for the audit trail. Never holds a password or token."""
+
+    class Outcome(models.TextChoices):
+        SUCCESS = "success", "Success"
+        FAILURE = "failure", "Failure"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="auth_events")
+    # For failed attempts on unknown accounts: the email that was tried.
+    email = models.CharField(max_length=254, blank=True)
+    event = models.CharField(max_length=40)
+    method = models.CharField(max_length=20)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=400, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.outcome} ({self.method})"
+
+
+class ServiceAccount(models.Model):
+    """A non-interactive user for server-to-server use, member of exactly one workspace."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="service_account")
+    workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE, related_name="service_accounts")
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -96,3 +96,22 @@ class RequestBodyLimitMiddleware:
             request.META["CONTENT_LENGTH"] = str(len(body))
 
         return self.get_response(request)
+
+
+class FramingMiddleware:
+    """Deny framing, or allow only ATHENA_EMBED_ORIGINS through CSP `frame-ancestors`."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        origins = settings.ATHENA_EMBED_ORIGINS
+        if origins:
+            response["Content-Security-Policy"] = "frame-ancestors 'self' " + " ".join(origins)
+            if "X-Frame-Options" in response:
+                del response["X-Frame-Options"]
+        elif not getattr(response, "xframe_options_exempt", False):
+            response.setdefault("X-Frame-Options", "DENY")
+            response.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+        return response

@@ -1,9 +1,11 @@
 """Root URL configuration: the only module, besides settings and cross-app pages, that sees every app."""
 
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from accounts_auth.views import multiplai_handover
 from athena_site import views
 from athena_site.health import healthz
 
@@ -17,10 +19,17 @@ api_v1 = [
     path("", include("workflows.api.urls")),
 ]
 
+# The admin signs in through allauth, so it gets the same lockout, MFA and audit trail.
+admin.site.login = secure_admin_login(admin.site.login)
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("o/", include("accounts_auth.oauth_urls")),
+    path("", include("accounts_auth.browser_urls")),
+    re_path(r"^auth/multiplai/?$", multiplai_handover, name="multiplai-handover"),
     path("api/v1/", include(api_v1)),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),

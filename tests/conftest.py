@@ -1,5 +1,6 @@
 """Fixtures shared by the whole suite: API clients, users and the real Celery worker."""
 
+import logging
 import os
 import signal
 import subprocess
@@ -123,3 +124,55 @@ def _wait_for_worker(app: object, process: subprocess.Popen, log_path: Path) -> 
         except Exception:
             time.sleep(0.5)
     pytest.fail(f"Celery worker did not answer within 45 seconds:\n{log_path.read_text()[-4000:]}")
+
+
+class _SecretWatchHandler(logging.Handler):
+    """Collect log lines that contain any secret issued during the test session."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.secrets = secrets
+        self.leaks: list[str] = []
+        self.setFormatter(logging.Formatter("%(name)s %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = self.format(record) + " " + repr(record.__dict__)
+        except Exception:
+            return
+        for secret in self.secrets:
+            if secret in text:
+                self.leaks.append(f"{record.name}: {record.getMessage()[:200]}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def tokens_never_logged() -> Iterator[None]:
+    """Fail the session when any personal access token issued by a test appears in a log record."""
+    from accounts_auth import tokens
+
+    issued: list[str] = []
+    original = tokens.generate_token
+
+    def recording_generate_token() -> str:
+        raw = original()
+        issued.append(raw)
+        return raw
+
+    tokens.generate_token = recording_generate_token
+    root = logging.getLogger()
+    handler = _SecretWatchHandler(issued)
+    previous_level = root.level
+    console_levels = [(existing, existing.level) for existing in root.handlers]
+    for existing, _ in console_levels:
+        existing.setLevel(max(existing.level, previous_level))
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous_level)
+        for existing, level in console_levels:
+            existing.setLevel(level)
+        tokens.generate_token = original
+    assert not handler.leaks, f"Tokens appeared in logs: {handler.leaks[:5]}"

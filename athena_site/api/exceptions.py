@@ -80,6 +80,17 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
             "The given data was invalid.", "validation_error", 422, errors=validation_errors(exc.detail)
         )
 
+    request = context.get("request")
+    upstream_error = getattr(request, "upstream_auth_error", None) if request is not None else None
+    if isinstance(exc, exceptions.NotAuthenticated) and upstream_error:
+        # An identity provider that could not be reached is not the client's fault: 503, not 401.
+        return error_response(
+            "The identity provider could not be reached. Try again later.",
+            upstream_error,
+            503,
+            headers={"Retry-After": "5"},
+        )
+
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -90,8 +101,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     for exc_class, status_code, code, message in _DRF_ERRORS:
         if isinstance(exc, exc_class):
             headers: dict[str, str] = {}
-            # DRF answers 403 when the first authentication class has no challenge (sessions);
-            # Athena always answers 401 with a Bearer challenge, since tokens are accepted too.
+            # DRF returns 403 when the first authentication class has no challenge (sessions), but
+            # Athena always returns 401 with a Bearer challenge, because tokens are accepted too.
             if status_code == 401:
                 headers["WWW-Authenticate"] = WWW_AUTHENTICATE
             if isinstance(exc, exceptions.Throttled):
@@ -102,7 +113,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     if isinstance(exc, exceptions.APIException):
         return error_response(str(exc.detail), _custom_code(exc, "error"), exc.status_code)
 
-    request = context.get("request")
     logger.exception(
         "Unhandled error in API view",
         extra={"request_id": get_request_id(), "path": getattr(request, "path", None)},

@@ -13,6 +13,22 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 DEFAULT_PER_PAGE = 15
 MAX_PER_PAGE = 100
 
+LINKS_EXAMPLE = {
+    "first": "https://athena.example.com/api/v1/agents",
+    "last": "https://athena.example.com/api/v1/agents?page=3",
+    "prev": None,
+    "next": "https://athena.example.com/api/v1/agents?page=2",
+}
+META_EXAMPLE = {
+    "current_page": 1,
+    "from": 1,
+    "last_page": 3,
+    "path": "https://athena.example.com/api/v1/agents",
+    "per_page": 15,
+    "to": 15,
+    "total": 42,
+}
+
 
 def _positive_int(request: Request, name: str, default: int) -> int:
     raw = request.query_params.get(name)
@@ -91,8 +107,10 @@ class EnvelopePagination(BasePagination):
             "required": ["data", "links", "meta"],
             "properties": {
                 "data": schema,
-                "links": {"$ref": "#/components/schemas/PaginationLinks"},
-                "meta": {"$ref": "#/components/schemas/PaginationMeta"},
+                # allOf lets the reference carry an example, which drf-spectacular uses to wrap
+                # list examples in the full envelope.
+                "links": {"allOf": [{"$ref": "#/components/schemas/PaginationLinks"}], "example": LINKS_EXAMPLE},
+                "meta": {"allOf": [{"$ref": "#/components/schemas/PaginationMeta"}], "example": META_EXAMPLE},
             },
         }
 
@@ -113,3 +131,10 @@ class EnvelopePagination(BasePagination):
                 "schema": {"type": "integer", "minimum": 1, "default": DEFAULT_PER_PAGE},
             },
         ]
+
+
+def paginated_response(*, request: Request, items: Any, serialize: Any, view: Any = None) -> Response:
+    """Paginate `items` (a queryset or list) and render the page with `serialize(page)`."""
+    paginator = EnvelopePagination()
+    page = paginator.paginate_queryset(items, request, view=view)
+    return paginator.get_paginated_response(serialize(page))

@@ -21,6 +21,8 @@ ATHENA_OUTBOUND_ALLOWLIST = env_list("ATHENA_OUTBOUND_ALLOWLIST")
 ATHENA_OUTBOUND_TIMEOUT_SECONDS = float(env_str("ATHENA_OUTBOUND_TIMEOUT_SECONDS", "10"))
 ATHENA_OUTBOUND_MAX_RESPONSE_BYTES = env_int("ATHENA_OUTBOUND_MAX_RESPONSE_BYTES", 10 * 1024 * 1024)
 MULTIPLAI_API_URL = env_str("MULTIPLAI_API_URL").rstrip("/")
+# Origins that may frame Athena's pages (an embedding Multiplai page); empty denies framing.
+ATHENA_EMBED_ORIGINS = env_list("ATHENA_EMBED_ORIGINS")
 
 # Request bodies: the default limit for every route; a view may set `max_body_size` to change it.
 ATHENA_MAX_REQUEST_BYTES = env_int("ATHENA_MAX_REQUEST_BYTES", 1024 * 1024)
@@ -34,11 +36,21 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "corsheaders",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.github",
+    "allauth.socialaccount.providers.google",
+    "allauth.usersessions",
+    "oauth2_provider",
     "athena_site",
     "accounts_auth",
     "workspaces",
@@ -52,13 +64,16 @@ MIDDLEWARE = [
     "athena_site.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "athena_site.middleware.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "athena_site.middleware.FramingMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
 ]
 
 ROOT_URLCONF = "athena_site.urls"
@@ -158,6 +173,11 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = {
+    "workflows-reap-executions": {"task": "workflows.reap_executions", "schedule": 15.0},
+    "workflows-resume-due-executions": {"task": "workflows.resume_due_executions", "schedule": 5.0},
+    "workflows-delete-old-executions": {"task": "workflows.delete_old_executions", "schedule": 3600.0},
+}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
@@ -169,8 +189,19 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        "accounts_auth.authentication.SessionAuthentication",
+        "accounts_auth.authentication.MultiplaiAuthentication",
+        "accounts_auth.authentication.TokenAuthentication",
     ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "athena_site.api.throttling.TokenRateThrottle",
+        "athena_site.api.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": env_str("ATHENA_THROTTLE_TOKEN", "600/min"),
+        "user": env_str("ATHENA_THROTTLE_USER", "1200/min"),
+        "anon": env_str("ATHENA_THROTTLE_ANON", "120/min"),
+    },
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "athena_site.api.pagination.EnvelopePagination",
     "PAGE_SIZE": 15,
@@ -182,7 +213,6 @@ REST_FRAMEWORK = {
     "ORDERING_PARAM": "ordering",
     "EXCEPTION_HANDLER": "athena_site.api.exceptions.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "athena_site.api.schema.AthenaAutoSchema",
-    "UNAUTHENTICATED_USER": None,
     "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%fZ",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -204,18 +234,109 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "athena_site.api.schema.add_envelope_components",
+        # The public webhook is a plain Django view; this hook adds it to the schema.
+        "workflows.api.schema.add_public_webhook_path",
     ],
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "WorkspaceRoleEnum": "workspaces.models.Role",
+        "ProviderKindEnum": "providers.models.ProviderKind",
+        "CommandRoomTaskKindEnum": "workspaces.models.CommandRoomTask.Kind",
+        "CommandRoomTaskStatusEnum": "workspaces.models.CommandRoomTask.Status",
+        "WorkflowExecutionStatusEnum": "workflows.models.ExecutionStatus",
+        "WorkflowNodeRunStatusEnum": "workflows.models.NodeRunStatus",
+    },
 }
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+if ATHENA_EMBED_ORIGINS:
+    # Framed pages send cookies cross-site only with SameSite=None, which requires Secure.
+    SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "None"
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
-LOGIN_URL = "/admin/login/"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+
+# Browser sign-in (django-allauth): email is the login.
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_EMAIL_VERIFICATION = env_str("ACCOUNT_EMAIL_VERIFICATION", "mandatory")
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_SESSION_REMEMBER = None
+ACCOUNT_ADAPTER = "accounts_auth.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "accounts_auth.adapters.SocialAccountAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Athena"
+USERSESSIONS_TRACK_ACTIVITY = True
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Athena <no-reply@localhost>")
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Athena] "
+
+
+def social_providers() -> dict:
+    """Enable Google and GitHub login when their client id and secret are set."""
+    providers = {}
+    for provider in ("google", "github"):
+        client_id = env_str(f"{provider.upper()}_CLIENT_ID")
+        secret = env_str(f"{provider.upper()}_CLIENT_SECRET")
+        if client_id and secret:
+            providers[provider] = {"APPS": [{"client_id": client_id, "secret": secret}]}
+    return providers
+
+
+SOCIALACCOUNT_PROVIDERS = social_providers()
+SOCIALACCOUNT_ONLY = False
+
+# Failed sign-ins: after this many failures in the window, further attempts get 429.
+ATHENA_LOGIN_FAILURE_LIMIT = env_int("ATHENA_LOGIN_FAILURE_LIMIT", 5)
+ATHENA_LOGIN_FAILURE_WINDOW_SECONDS = env_int("ATHENA_LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60)
+# Failed bearer or Multiplai tokens from one IP before further attempts get 429.
+ATHENA_BAD_TOKEN_LIMIT = env_int("ATHENA_BAD_TOKEN_LIMIT", 20)
+ATHENA_BAD_TOKEN_WINDOW_SECONDS = env_int("ATHENA_BAD_TOKEN_WINDOW_SECONDS", 5 * 60)
+ATHENA_TOKEN_ROTATION_GRACE_SECONDS = env_int("ATHENA_TOKEN_ROTATION_GRACE_SECONDS", 0)
+MULTIPLAI_CACHE_SECONDS = env_int("MULTIPLAI_CACHE_SECONDS", 60)
+MULTIPLAI_TIMEOUT_SECONDS = float(env_str("MULTIPLAI_TIMEOUT_SECONDS", "5"))
+MULTIPLAI_LINK_BY_EMAIL = env_bool("MULTIPLAI_LINK_BY_EMAIL", False)
+
+# Athena as an OAuth2 authorization server (django-oauth-toolkit); scopes are token abilities.
+OAUTH2_PROVIDER = {
+    "PKCE_REQUIRED": "accounts_auth.oauth.pkce_required",
+    # The validator resolves PKCE_REQUIRED's dotted path, which DOT itself would keep as a string.
+    "OAUTH2_VALIDATOR_CLASS": "accounts_auth.oauth.AthenaOAuth2Validator",
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "SCOPES_BACKEND_CLASS": "accounts_auth.oauth.AbilityScopes",
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 10,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": 30 * 24 * 3600,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"],
+}
+
+# Cross-origin API calls (for example from the Multiplai app) only from listed origins.
+CORS_ALLOWED_ORIGINS = env_list("ATHENA_CORS_ORIGINS")
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_HEADERS = [
+    "accept",
+    "authorization",
+    "content-type",
+    "x-csrftoken",
+    "x-multiplai-authorization",
+    "x-request-id",
+    "x-workspace",
+]
+CORS_EXPOSE_HEADERS = ["x-request-id", "retry-after"]
 
 # Human-readable console logs; production swaps the formatter for one JSON object per line.
 LOGGING = {
@@ -239,3 +360,23 @@ LOGGING = {
         "celery": {"level": "INFO"},
     },
 }
+
+# Workflows
+# Seconds the public webhook waits for a `respond_to_webhook` answer before it answers 202.
+WORKFLOWS_SYNC_WEBHOOK_TIMEOUT_SECONDS = float(env_str("WORKFLOWS_SYNC_WEBHOOK_TIMEOUT_SECONDS", "30"))
+# A node output larger than this (as JSON) is stored as a marker with a truncated preview.
+WORKFLOWS_MAX_NODE_OUTPUT_BYTES = env_int("WORKFLOWS_MAX_NODE_OUTPUT_BYTES", 256 * 1024)
+# Characters an expression may render; longer results fail the node.
+WORKFLOWS_MAX_EXPRESSION_OUTPUT_CHARS = env_int("WORKFLOWS_MAX_EXPRESSION_OUTPUT_CHARS", 100_000)
+# A runner holds an execution for this long and renews the lease before every node.
+WORKFLOWS_LEASE_SECONDS = env_int("WORKFLOWS_LEASE_SECONDS", 60)
+# The reaper re-sends `queued` executions whose message was sent longer ago than this.
+WORKFLOWS_QUEUED_RESEND_SECONDS = env_int("WORKFLOWS_QUEUED_RESEND_SECONDS", 120)
+# After this many recoveries from lost runners, an execution fails instead of running again.
+WORKFLOWS_MAX_RECOVERIES = env_int("WORKFLOWS_MAX_RECOVERIES", 3)
+WORKFLOWS_MAX_SUB_WORKFLOW_DEPTH = env_int("WORKFLOWS_MAX_SUB_WORKFLOW_DEPTH", 5)
+WORKFLOWS_MAX_LOOP_ITEMS = env_int("WORKFLOWS_MAX_LOOP_ITEMS", 1000)
+# Executions older than this many days are deleted by the retention task; 0 keeps them forever.
+WORKFLOWS_RETENTION_DAYS = env_int("WORKFLOWS_RETENTION_DAYS", 30)
+WORKFLOWS_IDEMPOTENCY_WINDOW_SECONDS = 24 * 3600
+WORKFLOWS_SIGNATURE_WINDOW_SECONDS = 300

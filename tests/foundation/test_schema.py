@@ -49,8 +49,8 @@ def test_schema_wraps_responses_and_adds_errors():
     assert retrieve_schema["application/json"]["schema"]["required"] == ["data"]
     list_component = listing["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
     list_schema = schema["components"]["schemas"][list_component]
-    assert list_schema["properties"]["meta"] == {"$ref": "#/components/schemas/PaginationMeta"}
-    assert list_schema["properties"]["links"] == {"$ref": "#/components/schemas/PaginationLinks"}
+    assert list_schema["properties"]["meta"]["allOf"] == [{"$ref": "#/components/schemas/PaginationMeta"}]
+    assert list_schema["properties"]["links"]["allOf"] == [{"$ref": "#/components/schemas/PaginationLinks"}]
 
 
 def test_spectacular_validate_without_warnings(tmp_path):
