@@ -1,0 +1,84 @@
+"""The public webhook: a plain Django view, so it sees the raw body and any method or content type."""
+
+import time
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from athena_site.api.errors import ApplicationError
+from workflows.models import FINISHED_STATUSES, WorkflowExecution
+from workflows.services.webhooks import webhook_receive
+
+POLL_INTERVAL_SECONDS = 0.05
+
+
+def _error(exc: ApplicationError) -> JsonResponse:
+    response = JsonResponse(exc.as_body(), status=exc.status_code)
+    for name, value in exc.headers.items():
+        response[name] = value
+    return response
+
+
+def _accepted(execution: WorkflowExecution, replayed: bool) -> JsonResponse:
+    body = {"data": {"execution_id": str(execution.pk), "status": execution.status}}
+    response = JsonResponse(body, status=202)
+    if replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _wait_for_response(execution: WorkflowExecution, timeout: float) -> dict[str, Any] | None:
+    """Poll the execution until a `respond_to_webhook` node answered, it finished, or time ran out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        row = WorkflowExecution.objects.filter(pk=execution.pk).values("response", "status").first()
+        if row is None or row["response"] is not None or row["status"] in FINISHED_STATUSES:
+            return row["response"] if row else None
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(POLL_INTERVAL_SECONDS)
+
+
+def _answer(response: dict[str, Any]) -> HttpResponse:
+    body = response.get("body")
+    headers = {str(key): str(value) for key, value in (response.get("headers") or {}).items()}
+    if isinstance(body, (dict, list, int, float, bool)) or body is None:
+        reply = JsonResponse(body, status=response.get("status", 200), safe=False)
+    else:
+        reply = HttpResponse(str(body), status=response.get("status", 200), content_type="text/plain; charset=utf-8")
+    for name, value in headers.items():
+        if name.lower() not in ("content-length", "transfer-encoding", "connection"):
+            reply[name] = value
+    return reply
+
+
+def _answers_webhook(execution: WorkflowExecution) -> bool:
+    nodes = (execution.workflow_data or {}).get("nodes", [])
+    return any(node.get("type") == "respond_to_webhook" and not node.get("disabled") for node in nodes)
+
+
+@csrf_exempt
+def public_webhook(request: HttpRequest, webhook_token: str) -> HttpResponse:
+    """Start the workflow that owns `webhook_token`: 202 with the execution id, or its webhook answer."""
+    raw_body = request.body
+    if len(raw_body) > settings.ATHENA_MAX_REQUEST_BYTES:
+        return JsonResponse({"message": "The request body is too large.", "code": "payload_too_large"}, status=413)
+    try:
+        execution, replayed = webhook_receive(
+            token=webhook_token,
+            method=request.method or "POST",
+            headers=dict(request.headers),
+            query={key: values[0] if len(values) == 1 else values for key, values in request.GET.lists()},
+            raw_body=raw_body,
+            content_type=request.content_type or "",
+        )
+    except ApplicationError as exc:
+        return _error(exc)
+
+    if _answers_webhook(execution):
+        response = _wait_for_response(execution, settings.WORKFLOWS_SYNC_WEBHOOK_TIMEOUT_SECONDS)
+        if response is not None:
+            return _answer(response)
+    return _accepted(execution, replayed)
