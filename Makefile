@@ -36,6 +36,7 @@ install: $(INSTALLED)
 run: $(INSTALLED) .env
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py ensure_demo_admin
+	$(BIN)/python manage.py load_catalogue
 	@if [ -z "$${REDIS_URL:-}" ]; then \
 	  echo "REDIS_URL is not set: background tasks run eagerly inside the web process."; \
 	  echo "Schedules, delays, approvals and the execution reaper need Redis, a worker and beat:"; \

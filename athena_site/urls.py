@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from accounts_auth.views import multiplai_handover
 from athena_site import views
+from providers import views as provider_views
 from athena_site.health import healthz
 
 api_v1 = [
@@ -30,6 +31,7 @@ urlpatterns = [
     path("o/", include("accounts_auth.oauth_urls")),
     path("", include("accounts_auth.browser_urls")),
     re_path(r"^auth/multiplai/?$", multiplai_handover, name="multiplai-handover"),
+    path("connections/", provider_views.connections, name="connections"),
     path("api/v1/", include(api_v1)),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),

@@ -20,6 +20,9 @@ from accounts_auth.models import User
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
+# The fake LLM and OAuth servers' fixtures (`fake_llm`, `fake_oauth`) for every test package.
+pytest_plugins = ["tests.fakes_llm", "tests.fakes_oauth"]
+
 
 def require_services(reason: str) -> None:
     """Skip the test when a service is missing, or fail when ATHENA_REQUIRE_SERVICES is set."""

@@ -21,6 +21,8 @@ ATHENA_OUTBOUND_ALLOWLIST = env_list("ATHENA_OUTBOUND_ALLOWLIST")
 ATHENA_OUTBOUND_TIMEOUT_SECONDS = float(env_str("ATHENA_OUTBOUND_TIMEOUT_SECONDS", "10"))
 ATHENA_OUTBOUND_MAX_RESPONSE_BYTES = env_int("ATHENA_OUTBOUND_MAX_RESPONSE_BYTES", 10 * 1024 * 1024)
 MULTIPLAI_API_URL = env_str("MULTIPLAI_API_URL").rstrip("/")
+# Default timeout of one LLM call through the gateway.
+ATHENA_LLM_TIMEOUT_SECONDS = float(env_str("ATHENA_LLM_TIMEOUT_SECONDS", "60"))
 # Origins that may frame Athena's pages (an embedding Multiplai page); empty denies framing.
 ATHENA_EMBED_ORIGINS = env_list("ATHENA_EMBED_ORIGINS")
 
@@ -240,6 +242,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "WorkspaceRoleEnum": "workspaces.models.Role",
         "ProviderKindEnum": "providers.models.ProviderKind",
+        "AccountStatusEnum": "providers.models.AccountStatus",
         "CommandRoomTaskKindEnum": "workspaces.models.CommandRoomTask.Kind",
         "CommandRoomTaskStatusEnum": "workspaces.models.CommandRoomTask.Status",
         "WorkflowExecutionStatusEnum": "workflows.models.ExecutionStatus",

@@ -24,6 +24,10 @@ ALLOW_LIST = {
     "user": "The user's own profile, tokens and sessions belong to one user, not to a workspace.",
     "hooks": "Public webhooks are authenticated by their secret token, not by a user.",
     "public": "Public share links are usable without an account by design.",
+    "providers/oauth/callback": (
+        "The OAuth2 callback is a browser redirect target; it checks the state bound to the session "
+        "and answers with redirects, never data."
+    ),
 }
 
 
