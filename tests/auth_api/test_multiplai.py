@@ -196,3 +196,25 @@ def test_multiplai_handover_rejects_get(client, multiplai, db):
     response = client.get("/auth/multiplai/")
 
     assert response.status_code == 405
+
+
+def test_multiplai_organizations_become_workspaces(api_client, multiplai, db):
+    from workspaces.models import Membership, Workspace
+
+    organizations = [
+        {"id": "org-1", "name": "Acme", "role": "admin"},
+        {"id": "org-2", "name": "Beta", "role": "member"},
+    ]
+    multiplai.add_user("mp-good", id="42", email="grace@example.com", organizations=organizations)
+
+    response = get_user(api_client)
+
+    assert response.status_code == 200, response.content
+    user = User.objects.get(multiplai_id="42")
+    roles = dict(
+        Membership.objects.filter(user=user, workspace__external_id__isnull=False).values_list(
+            "workspace__external_id", "role"
+        )
+    )
+    assert roles == {"org-1": "admin", "org-2": "editor"}
+    assert Workspace.objects.get(external_id="org-1").name == "Acme"

@@ -242,3 +242,36 @@ def test_bad_multiplai_tokens_count_toward_limit(api_client, multiplai, settings
 
     assert statuses[-1] == 429
     assert multiplai.calls == 2
+
+
+def with_rate(monkeypatch, scope, rate):
+    # DRF copies the rates into the throttle classes when they are imported, so patch them there.
+    from athena_site.api import throttling
+
+    rates = {**throttling.TokenRateThrottle.THROTTLE_RATES, scope: rate}
+    monkeypatch.setattr(throttling.SimpleRateThrottle, "THROTTLE_RATES", rates)
+
+
+def test_api_throttled_per_token(api_client, make_token, verified_user, monkeypatch):
+    with_rate(monkeypatch, "token", "2/min")
+    _, first = make_token(verified_user)
+    _, second = make_token(verified_user)
+
+    statuses = [api_client.get("/api/v1/user", **auth(first)).status_code for _ in range(3)]
+    other_token = api_client.get("/api/v1/user", **auth(second))
+
+    assert statuses == [200, 200, 429]
+    assert other_token.status_code == 200
+
+
+def test_api_throttled_per_user(api_client, make_token, verified_user, monkeypatch):
+    with_rate(monkeypatch, "user", "2/min")
+    _, first = make_token(verified_user)
+    _, second = make_token(verified_user)
+
+    api_client.get("/api/v1/user", **auth(first))
+    api_client.get("/api/v1/user", **auth(second))
+    response = api_client.get("/api/v1/user", **auth(first))
+
+    assert response.status_code == 429, response.content
+    assert int(response["Retry-After"]) > 0
