@@ -5,8 +5,8 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.test import Client
 from django.db import connection
+from django.test import Client
 
 from accounts_auth.models import User
 from providers import oauth
