@@ -67,6 +67,14 @@ def sdk_credentials(account: Account, *, native_headers: tuple[str, ...]) -> Sdk
     return SdkCredentials(None, {}, {}, False)
 
 
+SAMPLING_KEYS = ("temperature", "top_p")
+
+
+def sampling_arguments(sampling: dict[str, Any] | None) -> dict[str, Any]:
+    """Return the sampling settings both vendor APIs accept, leaving out unset ones."""
+    return {key: sampling[key] for key in SAMPLING_KEYS if sampling and sampling.get(key) is not None}
+
+
 class OpenAIAdapter:
     """OpenAI and every server that speaks its API (Ollama, vLLM, LM Studio, llama.cpp, Groq, Together, Mistral)."""
 
@@ -86,9 +94,15 @@ class OpenAIAdapter:
         self.client.close()
 
     def _arguments(
-        self, model: str, messages: list, tools: list | None, response_format: dict | None, max_tokens: int | None
+        self,
+        model: str,
+        messages: list,
+        tools: list | None,
+        response_format: dict | None,
+        max_tokens: int | None,
+        sampling: dict | None = None,
     ) -> dict:
-        arguments: dict[str, Any] = {"model": model, "messages": messages}
+        arguments: dict[str, Any] = {"model": model, "messages": messages, **sampling_arguments(sampling)}
         if max_tokens:
             arguments["max_tokens"] = max_tokens
         if tools:
@@ -105,9 +119,10 @@ class OpenAIAdapter:
         tools: list | None,
         response_format: dict | None,
         max_tokens: int | None = None,
+        sampling: dict | None = None,
         **_: Any,
     ) -> ChatResult:
-        arguments = self._arguments(model, messages, tools, response_format, max_tokens)
+        arguments = self._arguments(model, messages, tools, response_format, max_tokens, sampling)
         completion = self.client.chat.completions.create(**arguments)
         if not completion.choices:
             raise ValueError("The completion has no choices.")
@@ -134,9 +149,10 @@ class OpenAIAdapter:
         tools: list | None,
         response_format: dict | None,
         max_tokens: int | None = None,
+        sampling: dict | None = None,
         **_: Any,
     ) -> Iterator[TextDelta | ChatResult]:
-        arguments = self._arguments(model, messages, tools, response_format, max_tokens)
+        arguments = self._arguments(model, messages, tools, response_format, max_tokens, sampling)
         stream = self.client.chat.completions.create(**arguments, stream=True, stream_options={"include_usage": True})
         parts: list[str] = []
         calls: dict[int, dict[str, str]] = {}
@@ -276,6 +292,7 @@ class AnthropicAdapter:
         response_format: dict | None,
         max_tokens: int | None,
         model_max_tokens: int | None,
+        sampling: dict | None = None,
     ) -> dict[str, Any]:
         system, converted = anthropic_messages(messages)
         if response_format and response_format.get("type") in ("json_object", "json_schema"):
@@ -289,6 +306,7 @@ class AnthropicAdapter:
             # short, because the SDK rejects those it expects to run for more than 10 minutes.
             "max_tokens": max_tokens
             or min(DEFAULT_ANTHROPIC_MAX_TOKENS, model_max_tokens or DEFAULT_ANTHROPIC_MAX_TOKENS),
+            **sampling_arguments(sampling),
         }
         if system:
             arguments["system"] = system
@@ -305,8 +323,9 @@ class AnthropicAdapter:
         response_format: dict | None,
         max_tokens: int | None = None,
         model_max_tokens: int | None = None,
+        sampling: dict | None = None,
     ) -> ChatResult:
-        arguments = self._arguments(model, messages, tools, response_format, max_tokens, model_max_tokens)
+        arguments = self._arguments(model, messages, tools, response_format, max_tokens, model_max_tokens, sampling)
         message = self.client.messages.create(**arguments)
         texts, calls = [], []
         for block in message.content:
@@ -331,8 +350,9 @@ class AnthropicAdapter:
         response_format: dict | None,
         max_tokens: int | None = None,
         model_max_tokens: int | None = None,
+        sampling: dict | None = None,
     ) -> Iterator[TextDelta | ChatResult]:
-        arguments = self._arguments(model, messages, tools, response_format, max_tokens, model_max_tokens)
+        arguments = self._arguments(model, messages, tools, response_format, max_tokens, model_max_tokens, sampling)
         stream = self.client.messages.create(**arguments, stream=True)
         parts: list[str] = []
         calls: dict[int, dict[str, str]] = {}

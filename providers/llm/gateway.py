@@ -106,12 +106,14 @@ def chat(
     stream: bool = False,
     timeout: float | None = None,
     max_tokens: int | None = None,
+    sampling: dict[str, float] | None = None,
 ) -> ChatResult | Iterator[TextDelta | ChatResult]:
     """Send a chat to `model` as `account` and return the result, or an iterator when `stream` is true.
 
     Messages and tools use OpenAI's Chat Completions shape whatever the vendor. `max_tokens`
     caps the reply; without it OpenAI-compatible servers use their own default and Anthropic
-    gets 4096 or the model's maximum output, whichever is smaller. A stream yields
+    gets 4096 or the model's maximum output, whichever is smaller. `sampling` passes
+    `temperature` and `top_p` when set. A stream yields
     TextDelta items and ends with one ChatResult carrying the tool calls, usage and cost.
     Transient failures are retried up to 3 attempts (a stream only before its first delta).
     Raises an LLMError subclass: LLMAuthenticationFailed, LLMRateLimited, LLMContextTooLong,
@@ -129,6 +131,7 @@ def chat(
         "response_format": response_format,
         "max_tokens": max_tokens,
         "model_max_tokens": model.max_output_tokens,
+        "sampling": sampling,
     }
     seconds = _timeout(timeout)
     provider_key = account.provider.key

@@ -308,14 +308,15 @@ def test_workspace_metrics_rejects_invalid_dates(owner_client, query, field):
     assert field in response.json()["errors"]
 
 
-def test_workspace_metrics_includes_registered_counter(workspace, owner_client):
+def test_workspace_metrics_includes_registered_counter(workspace, owner_client, monkeypatch):
     from workspaces import registries
 
+    # Work on a copy of the registry, so the counters other apps registered are left intact.
+    monkeypatch.setattr(registries, "_metric_counters", registries.metric_counters())
+    registries.unregister_metric("agents")
     registries.register_metric("agents", lambda ids, date_from, date_to: {workspace.pk: {"total": 2}})
-    try:
-        response = owner_client.get(f"{URL}/metrics")
-    finally:
-        registries.unregister_metric("agents")
+
+    response = owner_client.get(f"{URL}/metrics")
 
     by_slug = {item["workspace"]["slug"]: item["metrics"] for item in response.json()["data"]}
     assert by_slug[workspace.slug]["members"] == 1

@@ -1,0 +1,1 @@
+"""Tools agents call: the registry of tool types and the built-in types."""
