@@ -7,8 +7,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from accounts_auth.views import multiplai_handover
 from athena_site import views
-from providers import views as provider_views
 from athena_site.health import healthz
+from providers import views as provider_views
 
 api_v1 = [
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="schema"),
@@ -18,6 +18,7 @@ api_v1 = [
     path("", include("agents.api.urls")),
     path("", include("threads.api.urls")),
     path("", include("workflows.api.urls")),
+    path("", include("athena_site.metrics_api")),
 ]
 
 # The admin signs in through allauth, so it gets the same lockout, MFA and audit trail.
@@ -25,6 +26,13 @@ admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("dashboard/board/pin/", views.board_pin, name="dashboard-board-pin"),
+    path("dashboard/board/<uuid:task_id>/move/", views.board_move, name="dashboard-board-move"),
+    path("dashboard/board/<uuid:task_id>/remove/", views.board_remove, name="dashboard-board-remove"),
+    path("", include("workspaces.page_urls")),
+    path("", include("accounts_auth.page_urls")),
+    path("", include("providers.page_urls")),
+    path("", include("workflows.page_urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

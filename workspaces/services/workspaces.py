@@ -179,7 +179,7 @@ def workspace_set_current(*, user: Any, workspace: Workspace | None) -> None:
         if not is_member:
             raise NotFound()
     user.current_workspace = workspace
-    type(user).objects.filter(pk=user.pk).update(current_workspace=workspace)
+    get_user_model().objects.filter(pk=user.pk).update(current_workspace=workspace)
 
 
 def workspace_fallback_current(*, user_ids: list[Any], leaving: Workspace) -> None:
