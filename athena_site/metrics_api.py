@@ -22,6 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from agents import metrics as agent_metrics
 from athena_site.api.errors import ValidationFailed
 from athena_site.metrics import (
     INTERVALS,
@@ -41,17 +42,9 @@ from workspaces.resolution import workspace_resolve_for_request
 DEFAULT_RANGE = timedelta(days=30)
 DEFAULT_INTERVAL = "day"
 
-# Agent runs, threads and messages are counted by their apps once those store them. Until
-# then these return zero series of the same shape.
+# Threads and messages are counted by their app once it stores them. Until then these return
+# zero series of the same shape.
 PLACEHOLDER_SOURCES = (
-    MetricSource(
-        name="agents",
-        ability="agents:read",
-        queryset=None,
-        filters={"agent": "uuid"},
-        sums={"tokens": "tokens", "cost": "cost"},
-        placeholder=True,
-    ),
     MetricSource(name="threads", ability="threads:read", queryset=None, filters={"agent": "uuid"}, placeholder=True),
     MetricSource(
         name="messages",
@@ -65,9 +58,10 @@ PLACEHOLDER_SOURCES = (
 
 
 def register_sources() -> None:
-    """Register the workflows app's sources and the placeholders; calling it again changes nothing."""
+    """Register the apps' sources and the placeholders; calling it again changes nothing."""
     register_source(workflow_metrics.WORKFLOWS)
     register_source(workflow_metrics.WORKFLOW_EXECUTIONS)
+    register_source(agent_metrics.AGENT_RUNS)
     for source in PLACEHOLDER_SOURCES:
         register_source(source)
 

@@ -229,3 +229,26 @@ def test_metrics_bucket_count_matches_bucket_starts():
     for interval in metrics.INTERVALS:
         starts = metrics.bucket_starts(start=start, end=end, interval=interval, tzinfo=tzinfo)
         assert metrics.bucket_count(start=start, end=end, interval=interval, tzinfo=tzinfo) >= len(starts)
+
+
+def test_metrics_agents_counts_runs_with_tokens_and_cost(client, workspace):
+    from decimal import Decimal
+
+    from agents.models import AgentRun
+    from tests.agents.factories import agent_in
+
+    agent = agent_in(workspace)
+    for tokens, cost in ((100, "0.25"), (50, "0.50")):
+        run = AgentRun.objects.create(
+            workspace=workspace, agent=agent, input_tokens=tokens, output_tokens=tokens, cost=Decimal(cost)
+        )
+        AgentRun.objects.filter(pk=run.pk).update(created_at="2025-03-02T12:00:00Z")
+
+    response = client.get(f"/api/v1/metrics/agents?from=2025-03-01&to=2025-03-03&agent={agent.pk}")
+
+    assert response.status_code == 200, response.content
+    data = response.json()["data"]
+    assert data["total"] == 2
+    assert data["tokens"] == 300
+    assert Decimal(data["cost"]) == Decimal("0.75")
+    assert [bucket["count"] for bucket in data["series"]] == [0, 2, 0]
