@@ -18,6 +18,7 @@ help:
 	@echo "make lint    ruff, Django's checks and OpenAPI schema validation"
 	@echo "make worker  start a Celery worker (needs REDIS_URL)"
 	@echo "make beat    start Celery beat (needs REDIS_URL)"
+	@echo "make bench   run the workflow benchmark (needs PostgreSQL and Redis)"
 
 $(INSTALLED): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,6 +62,10 @@ lint: $(INSTALLED)
 	DJANGO_SETTINGS_MODULE=athena_site.settings.test $(BIN)/python manage.py check
 	DJANGO_SETTINGS_MODULE=athena_site.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=athena_site.settings.test $(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
+
+# Needs PostgreSQL and Redis on 127.0.0.1; results go to bench/results/ and docs/benchmarks.md.
+bench: $(INSTALLED)
+	$(BIN)/python bench/workflows.py
 
 worker: $(INSTALLED)
 	$(BIN)/celery -A athena_site worker --loglevel INFO

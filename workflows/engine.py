@@ -31,6 +31,7 @@ from workflows.models import (
 )
 from workflows.nodes import node_type
 from workflows.nodes.base import ERROR_HANDLE, MAIN, NodeContext, NodeError, NodeResult, Wait
+from workflows.timeouts import NodeTimeLimitExceeded, time_limit
 from workflows.validation import loop_body, topological_order
 
 logger = logging.getLogger(__name__)
@@ -368,8 +369,16 @@ class Runner:
             engine=self,
         )
         self.current_run = run
+        limit = node.get("timeout_seconds") if kind.interruptible else None
         try:
-            result = kind.execute(context)
+            with time_limit(limit):
+                result = kind.execute(context)
+        except NodeTimeLimitExceeded:
+            error = NodeError(
+                f"The node ran longer than its timeout of {limit} seconds.", retryable=False, code="node_timeout"
+            )
+            self._fail_node(node, index, run, error)
+            return
         except (NodeError, ExpressionError) as exc:
             error = exc if isinstance(exc, NodeError) else NodeError(str(exc), retryable=False)
             self._fail_node(node, index, run, error)
@@ -414,7 +423,11 @@ class Runner:
         run = run or self._run_key(node, index)
         message = redact(error.message, self.secret_values)
         details = redact(cap_output(error.details), self.secret_values) if error.details else {}
-        stored_error = {"message": message, "node_id": node["id"], **({"details": details} if details else {})}
+        stored_error = {"message": message, "node_id": node["id"]}
+        if error.code:
+            stored_error["code"] = error.code
+        if details:
+            stored_error["details"] = details
         run.error = stored_error
         retry = node.get("retry") or {}
         max_attempts = int(retry.get("max_attempts") or 1)
@@ -452,7 +465,17 @@ class Runner:
         body_order = [node_id for node_id in self.full_order if node_id in body]
         sinks = [node_id for node_id in body_order if not any(edge["source"] == node_id for edge in self.edges)]
         results = []
+        # The body may contain side-effecting nodes, which a timer must not interrupt, so the
+        # loop's own timeout is checked between items.
+        started = time.monotonic()
+        limit = context.timeout_seconds
         for index, item in enumerate(items):
+            if limit and time.monotonic() - started > limit:
+                raise NodeError(
+                    f"The loop ran longer than its timeout of {limit} seconds after {index} of {len(items)} items.",
+                    retryable=False,
+                    code="node_timeout",
+                )
             scope = {"loop_id": loop_id, "item": item}
             for node_id in body_order:
                 self._visit(node_id, index, scope)

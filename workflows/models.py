@@ -17,6 +17,15 @@ def new_webhook_token() -> str:
     return secrets.token_urlsafe(WEBHOOK_TOKEN_BYTES)
 
 
+TRIGGER_TYPES = ("trigger.manual", "trigger.webhook", "trigger.schedule")
+
+
+def trigger_types_of(nodes: list[dict]) -> str:
+    """Return the value of `Workflow.trigger_types` for a graph's nodes, disabled ones included."""
+    present = [kind for kind in TRIGGER_TYPES if any(node.get("type") == kind for node in nodes)]
+    return f",{','.join(present)}," if present else ""
+
+
 def default_workflow_settings() -> dict:
     return {"timeout_seconds": None, "max_concurrency": 0, "save_execution_data": "all", "error_workflow": None}
 
@@ -37,6 +46,9 @@ class Workflow(models.Model):
     webhook_secret = EncryptedJSONField(null=True, blank=True)
     # Public webhook requests allowed per minute; 0 means no limit.
     webhook_rate_limit = models.PositiveIntegerField(default=60)
+    # The trigger node types of the graph between commas (",trigger.manual,trigger.webhook,"), so
+    # that the list filter by trigger type is one LIKE in the database on every backend.
+    trigger_types = models.CharField(max_length=200, blank=True, default="", editable=False)
     schedule_cron = models.CharField(max_length=120, blank=True)
     schedule_timezone = models.CharField(max_length=64, default="UTC")
     version = models.PositiveIntegerField(default=1)

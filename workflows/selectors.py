@@ -4,13 +4,26 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from workflows.models import ExecutionStatus, Workflow, WorkflowExecution
 
 
 def workflow_list(*, workspace_ids: list[uuid.UUID]) -> QuerySet[Workflow]:
     return Workflow.objects.filter(workspace_id__in=workspace_ids, workspace__deleting_at__isnull=True)
+
+
+def workflow_filter(
+    *, workflows: QuerySet[Workflow], active: bool | None = None, search: str = "", trigger_type: str | None = None
+) -> QuerySet[Workflow]:
+    """Narrow `workflows` by active flag, text in the name or description, and trigger node type."""
+    if active is not None:
+        workflows = workflows.filter(active=active)
+    if search:
+        workflows = workflows.filter(Q(name__icontains=search) | Q(description__icontains=search))
+    if trigger_type:
+        workflows = workflows.filter(trigger_types__contains=f",{trigger_type},")
+    return workflows
 
 
 def execution_list(*, workspace_ids: list[uuid.UUID]) -> QuerySet[WorkflowExecution]:

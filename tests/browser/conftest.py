@@ -32,9 +32,13 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 TIMEOUT_MS = 10_000
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium() -> Iterator[object]:
-    """One headless Chromium for the session; Playwright's event loop runs in its own thread."""
+    """One headless Chromium for the browser tests.
+
+    Playwright's sync API keeps an event loop running in the main thread while it is started,
+    which breaks `asyncio.run` in other tests, so it stops when the browser package ends.
+    """
     if not CHROMIUM.exists():
         require_services(f"{CHROMIUM} is missing; install Debian's chromium package")
     try:

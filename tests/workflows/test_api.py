@@ -241,3 +241,17 @@ def test_schema_documents_workflows_and_public_hook(api_client, owner_client):
     assert {"Workflow", "WorkflowExecution", "WorkflowExecutionData", "Node", "Edge"} <= set(
         schema["components"]["schemas"]
     )
+
+
+def test_workflow_trigger_filter_follows_graph_changes(owner_client, workspace, make_workflow, owner):
+    from workflows.services.workflows import workflow_update
+
+    workflow = make_workflow([trigger(kind="trigger.webhook"), node("a", "noop")], chain("start", "a"), name="Hook")
+    workflow_update(workflow=workflow, user=owner, data={"nodes": [trigger(), node("a", "noop")]})
+
+    by_webhook = owner_client.get("/api/v1/workflows?trigger=webhook", **_headers(workspace))
+    by_manual = owner_client.get("/api/v1/workflows?trigger=manual", **_headers(workspace))
+
+    assert by_webhook.json()["data"] == []
+    assert [item["name"] for item in by_manual.json()["data"]] == ["Hook"]
+    assert workflow.trigger_types == ",trigger.manual,"

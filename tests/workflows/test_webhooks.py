@@ -179,3 +179,15 @@ def test_webhook_sync_timeout_falls_back_to_202(make_workflow, settings):
     response = Client().post(_url(workflow), b"{}", content_type="application/json")
 
     assert response.status_code == 202, response.content
+
+
+def test_webhook_of_workspace_being_deleted_is_not_found(hook, workspace):
+    from django.utils import timezone
+
+    type(workspace).objects.filter(pk=workspace.pk).update(deleting_at=timezone.now())
+
+    response = Client().post(_url(hook), b"{}", content_type="application/json")
+
+    assert response.status_code == 404, response.content
+    assert response.json()["code"] == "not_found"
+    assert not WorkflowExecution.objects.filter(workflow=hook).exists()

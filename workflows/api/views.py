@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
@@ -78,21 +78,13 @@ class WorkflowViewSet(WorkspaceScopedViewSet):
     def list(self, request: Request) -> Response:
         query = WorkflowListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        workflows = self.get_queryset()
-        if query.validated_data.get("active") is not None:
-            workflows = workflows.filter(active=query.validated_data["active"])
-        search = request.query_params.get("search", "").strip()
-        if search:
-            workflows = workflows.filter(Q(name__icontains=search) | Q(description__icontains=search))
         trigger = query.validated_data.get("trigger")
-        if trigger:
-            wanted = _TRIGGER_TYPES[trigger]
-            ids = [
-                pk
-                for pk, nodes in workflows.values_list("pk", "nodes")
-                if any(node.get("type") == wanted for node in nodes)
-            ]
-            workflows = workflows.filter(pk__in=ids)
+        workflows = selectors.workflow_filter(
+            workflows=self.get_queryset(),
+            active=query.validated_data.get("active"),
+            search=request.query_params.get("search", "").strip(),
+            trigger_type=_TRIGGER_TYPES[trigger] if trigger else None,
+        )
         page = self.paginate_queryset(workflows.order_by("-created_at"))
         return self.get_paginated_response(WorkflowSerializer(page, many=True).data)
 

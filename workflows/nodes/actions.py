@@ -237,6 +237,7 @@ class SubWorkflowNode(NodeType):
 class RespondToWebhookNode(NodeType):
     type = "respond_to_webhook"
     description = "Sets the answer to the webhook request that started the execution: status, headers, body."
+    interruptible = True
     schema = strict_object(
         {
             "status": {"anyOf": [{"type": "integer", "minimum": 100, "maximum": 599}, EXPRESSION]},

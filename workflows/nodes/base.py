@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from workflows.expressions import render_string, render_value
@@ -14,13 +15,22 @@ class NodeError(Exception):
     """A node failed with a message fit for the execution's error and the node run's error.
 
     `retryable` is False for failures that running the node again cannot fix (bad parameters).
+    `code` is a stable snake_case code stored with the error, such as the LLM gateway's code.
     """
 
-    def __init__(self, message: str, *, retryable: bool = True, details: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool = True,
+        details: dict[str, Any] | None = None,
+        code: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.retryable = retryable
         self.details = details or {}
+        self.code = code
 
 
 @dataclass
@@ -29,7 +39,8 @@ class NodeResult:
     handles: list[str] = field(default_factory=lambda: [MAIN])
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    cost: float = 0.0
+    # US dollars; Decimal keeps the gateway's precision in the node run's DecimalField.
+    cost: Decimal | float = 0
     # Set by `respond_to_webhook`: {status, headers, body}.
     response: dict[str, Any] | None = None
 
@@ -86,6 +97,9 @@ class NodeType:
     is_trigger: ClassVar[bool] = False
     # Nodes that wait for a person and therefore cannot run inside a loop body.
     waits_for_person: ClassVar[bool] = False
+    # Nodes that only compute (no database writes, no requests), so a timer may interrupt them
+    # anywhere; `timeout_seconds` is enforced on them with workflows.timeouts.time_limit.
+    interruptible: ClassVar[bool] = False
 
     def handles(self, parameters: dict[str, Any]) -> tuple[str, ...]:
         """Return the output handles of a node with these parameters."""

@@ -66,6 +66,7 @@ class ScheduleTrigger(NodeType):
 class NoopNode(NodeType):
     type = "noop"
     description = "Does nothing; passes its input through."
+    interruptible = True
     schema = strict_object({})
 
     def execute(self, context: NodeContext) -> NodeResult:
@@ -133,6 +134,7 @@ def compare(left: Any, operator: str, right: Any) -> bool:
 class ConditionNode(NodeType):
     type = "condition"
     description = "Takes the `true` or the `false` handle by comparisons combined with and/or; passes its input."
+    interruptible = True
     schema = strict_object(
         {
             "combine": {"enum": ["and", "or"]},
@@ -163,6 +165,7 @@ class ConditionNode(NodeType):
 class SwitchNode(NodeType):
     type = "switch"
     description = "Takes the handle of the first case whose value equals `value`, else `default`; passes its input."
+    interruptible = True
     schema = strict_object(
         {
             "value": ANY,
@@ -199,6 +202,7 @@ class SwitchNode(NodeType):
 class SetNode(NodeType):
     type = "set"
     description = "Outputs an object of named values; with `keep_input`, merged over the input object."
+    interruptible = True
     schema = strict_object(
         {"values": {"type": "object", "maxProperties": 200}, "keep_input": {"type": "boolean"}}, ["values"]
     )
@@ -213,6 +217,7 @@ class SetNode(NodeType):
 class TemplateNode(NodeType):
     type = "template"
     description = "Renders `template` as text (Jinja2 syntax: variables, filters, conditions and loops)."
+    interruptible = True
     schema = strict_object({"template": {"type": "string", "maxLength": 100_000}}, ["template"])
 
     def execute(self, context: NodeContext) -> NodeResult:
@@ -223,6 +228,7 @@ class TemplateNode(NodeType):
 class TransformNode(NodeType):
     type = "transform"
     description = "Applies a JMESPath `expression` to `source` (the input by default)."
+    interruptible = True
     schema = strict_object(
         {"expression": {"type": "string", "minLength": 1, "maxLength": 2000}, "source": ANY}, ["expression"]
     )
@@ -252,6 +258,7 @@ class MergeNode(NodeType):
         "Waits for every input that was not skipped and combines them: `append` (a list), "
         "`object` (keyed by node id) or `first`."
     )
+    interruptible = True
     schema = strict_object({"mode": {"enum": ["append", "object", "first"]}})
 
     def execute(self, context: NodeContext) -> NodeResult:

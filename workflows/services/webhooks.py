@@ -94,9 +94,9 @@ def webhook_receive(
 
     `replayed` is True when the Idempotency-Key was seen within 24 hours: the earlier
     execution is returned and nothing new runs. Raises NotFound for an unknown or inactive
-    token, InvalidSignature (401) and WebhookRateLimited (429).
+    token or a workspace being deleted, InvalidSignature (401) and WebhookRateLimited (429).
     """
-    workflow = Workflow.objects.filter(webhook_token=token, active=True).first()
+    workflow = Workflow.objects.filter(webhook_token=token, active=True, workspace__deleting_at__isnull=True).first()
     if workflow is None:
         raise NotFound()
     if workflow.webhook_secret is not None and workflow.webhook_secret.reveal():

@@ -6,7 +6,14 @@ from typing import Any
 from django.db import transaction
 
 from athena_site.api.errors import Conflict, ValidationFailed
-from workflows.models import ExecutionMode, Workflow, WorkflowExecution, WorkflowVersion, default_workflow_settings
+from workflows.models import (
+    ExecutionMode,
+    Workflow,
+    WorkflowExecution,
+    WorkflowVersion,
+    default_workflow_settings,
+    trigger_types_of,
+)
 from workflows.schedules import schedule_remove, schedule_sync
 from workflows.services.executions import execution_create, trigger_payload
 from workflows.validation import validate_graph
@@ -25,7 +32,8 @@ def _check_graph(nodes: Any, edges: Any) -> tuple[list[dict], list[dict]]:
 
 
 def _schedule_from_nodes(workflow: Workflow) -> None:
-    """Copy the cron and time zone of the graph's schedule trigger onto the workflow."""
+    """Copy the trigger types, and the cron and time zone of the schedule trigger, onto the workflow."""
+    workflow.trigger_types = trigger_types_of(workflow.nodes)
     trigger = next((node for node in workflow.nodes if node["type"] == "trigger.schedule"), None)
     if trigger is None or trigger.get("disabled"):
         workflow.schedule_cron = ""
