@@ -2,7 +2,7 @@
 
 The runtime knows nothing of agents' storage: it takes messages in OpenAI's Chat Completions
 shape, bound tools and limits, and yields events. Threads, workflows and the agents API all
-run agents through it (via `agents.services.agent_run_events`).
+run agents through it (via `agents.services.agent_run_prepare` and `agent_run_execute`).
 
 Events, in order: `delta` (text of a streamed reply), `step` (one executed tool call), then
 `error` when the run failed, and always one final `done` whose data is the RunResult.

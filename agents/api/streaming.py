@@ -55,9 +55,10 @@ def _work(prepared: services.PreparedRun, events: queue.Queue) -> None:
         logger.exception("Agent stream failed", extra={"run_id": str(prepared.run.pk)})
         events.put(RunEvent("error", {"code": "server_error", "message": "The run failed unexpectedly."}))
     finally:
-        events.put(_END)
-        # This thread opened its own database connection; close it rather than leak it.
+        # This thread opened its own database connection. Close it before signalling the end, so
+        # the request (and a test's database teardown) never outlives an open connection.
         connections.close_all()
+        events.put(_END)
 
 
 def _body(prepared: services.PreparedRun) -> Iterator[bytes]:

@@ -24,6 +24,10 @@ ALLOW_LIST = {
     "user": "The user's own profile, tokens and sessions belong to one user, not to a workspace.",
     "hooks": "Public webhooks are authenticated by their secret token, not by a user.",
     "public": "Public share links are usable without an account by design.",
+    "openai": (
+        "The OpenAI-compatible endpoint answers in OpenAI's error shape; tests/threads/test_openai.py checks "
+        "its 401, 404 and 403."
+    ),
     "providers/oauth/callback": (
         "The OAuth2 callback is a browser redirect target; it checks the state bound to the session "
         "and answers with redirects, never data."
