@@ -7,8 +7,10 @@ class WorkflowsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from workflows import nodes, selectors  # noqa: F401 (nodes registers the built-in node types)
+        from workflows import nodes, selectors, tools  # noqa: F401 (nodes registers the built-in node types)
         from workspaces import registries
+
+        tools.register()
 
         registries.register_metric("workflows", selectors.workflows_count)
         registries.register_metric("workflow_executions", selectors.executions_count)

@@ -13,6 +13,7 @@ import time
 import uuid
 import zoneinfo
 from collections import defaultdict
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
@@ -44,7 +45,11 @@ _TRIGGER_FOR_MODE = {
     ExecutionMode.SCHEDULE: "trigger.schedule",
     ExecutionMode.MANUAL: "trigger.manual",
     ExecutionMode.API: "trigger.manual",
+    ExecutionMode.AGENT: "trigger.manual",
 }
+# The execution whose runner is working in this thread, so that an agent run started by one of
+# its nodes can give workflows it starts through the workflow tool a nesting depth.
+running_execution: ContextVar[WorkflowExecution | None] = ContextVar("running_execution", default=None)
 
 
 class _Stopped(BaseException):
@@ -236,12 +241,15 @@ class Runner:
     # --- walking the graph ------------------------------------------------------------------
 
     def run(self) -> None:
+        token = running_execution.set(self.execution)
         try:
             for node_id in self.order:
                 self._visit(node_id, -1, None)
             self._finish(ExecutionStatus.SUCCEEDED, output=self._final_output())
         except _Stopped:
             return
+        finally:
+            running_execution.reset(token)
 
     def _final_output(self) -> Any:
         for node_id in reversed(self.order):
@@ -512,6 +520,11 @@ class Runner:
     def execution_state(self, execution_id: str) -> tuple[str, Any, Any] | None:
         row = WorkflowExecution.objects.filter(pk=execution_id).values_list("status", "output", "error").first()
         return row
+
+    def extend_lease(self, seconds: float) -> None:
+        """Hold the lease for `seconds` more than usual, for a node that runs long without returning."""
+        with transaction.atomic():
+            self._check_lease(lease_expires_at=self._lease_until(seconds))
 
     # --- persistence under the lease ---------------------------------------------------------
 

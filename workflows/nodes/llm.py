@@ -77,11 +77,11 @@ def _messages(context: NodeContext) -> list[dict[str, str]]:
     return checked
 
 
-def _model_and_account(context: NodeContext) -> tuple[Any, Any]:
-    """Return the model and account the node names, both usable by the execution's workspace."""
+def resolve_model(context: NodeContext) -> Any:
+    """Return the active model named by `model_id`, the workspace's or the catalogue's."""
     from django.db.models import Q
 
-    from providers.models import Account, AccountStatus, LargeLanguageModel
+    from providers.models import LargeLanguageModel
 
     workspace_id = context.execution.workspace_id
     model_id = _uuid(context.parameter("model_id"), "model_id")
@@ -94,24 +94,38 @@ def _model_and_account(context: NodeContext) -> tuple[Any, Any]:
         raise NodeError(f"Model '{model_id}' does not exist in this workspace.", retryable=False)
     if not model.active:
         raise NodeError(f"Model '{model.model}' is not active. Activate it or choose another.", retryable=False)
+    return model
 
-    accounts = Account.objects.filter(workspace_id=workspace_id).select_related("provider")
+
+def resolve_account(context: NodeContext, model: Any, preferred: Any = None) -> Any:
+    """Return the account named by `account`, else `preferred` when it serves the model's provider,
+    else the workspace's first active account of that provider (by name).
+    """
+    from providers.models import Account, AccountStatus
+
+    accounts = Account.objects.filter(workspace_id=context.execution.workspace_id).select_related("provider")
     if context.raw_parameters.get("account"):
         account_id = _uuid(context.parameter("account"), "account")
         account = accounts.filter(pk=account_id).first()
         if account is None:
             raise NodeError(f"Account '{account_id}' does not exist in this workspace.", retryable=False)
-    else:
-        account = (
-            accounts.filter(provider_id=model.provider_id, status=AccountStatus.ACTIVE).order_by("name", "id").first()
+        return account
+    if preferred is not None and preferred.provider_id == model.provider_id:
+        return preferred
+    account = accounts.filter(provider_id=model.provider_id, status=AccountStatus.ACTIVE).order_by("name", "id").first()
+    if account is None:
+        raise NodeError(
+            f"The workspace has no active account for the provider of model '{model.model}'. "
+            "Connect one or set 'account'.",
+            retryable=False,
         )
-        if account is None:
-            raise NodeError(
-                f"The workspace has no active account for the provider of model '{model.model}'. "
-                "Connect one or set 'account'.",
-                retryable=False,
-            )
-    return model, account
+    return account
+
+
+def _model_and_account(context: NodeContext) -> tuple[Any, Any]:
+    """Return the model and account the node names, both usable by the execution's workspace."""
+    model = resolve_model(context)
+    return model, resolve_account(context, model)
 
 
 @register
