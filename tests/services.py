@@ -28,6 +28,8 @@ def main() -> None:
             print("export DATABASE_URL=postgresql://postgres@127.0.0.1:5432/athena")
     if not os.environ.get("REDIS_URL") and _port_open(6379):
         print("export REDIS_URL=redis://127.0.0.1:6379/0")
+        if not os.environ.get("REDIS_CACHE_URL"):
+            print("export REDIS_CACHE_URL=redis://127.0.0.1:6379/1")
 
 
 if __name__ == "__main__":

@@ -145,11 +145,13 @@ STORAGES = {
 # Redis serves as Celery broker and cache when REDIS_URL is set; without it tasks run eagerly
 # in the web process and the cache is local memory, which suits a single development process.
 REDIS_URL = env_str("REDIS_URL")
+# The cache may use its own Redis database, so clearing it never touches Celery's queues.
+REDIS_CACHE_URL = env_str("REDIS_CACHE_URL") or REDIS_URL
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": REDIS_CACHE_URL,
             "KEY_PREFIX": "athena",
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }

@@ -137,3 +137,13 @@ def screenshot(page):
         return path
 
     return save
+
+
+@pytest.fixture(autouse=True)
+def clear_rate_limits() -> Iterator[None]:
+    # Sign-in lockouts and throttles count per client IP in the shared cache, and every browser
+    # test signs in from 127.0.0.1, so counters left by earlier packages must not lock it out.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
