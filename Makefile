@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 TEST_TIMEOUT ?= 1500
 
-.PHONY: help install run test lint worker beat bench
+.PHONY: help install run test lint worker beat bench fuzz
 
 help:
 	@echo "make run     set up (virtualenv, .env, database, demo admin) and serve on http://$(HOST):$(PORT)"
@@ -19,6 +19,7 @@ help:
 	@echo "make worker  start a Celery worker (needs REDIS_URL)"
 	@echo "make beat    start Celery beat (needs REDIS_URL)"
 	@echo "make bench   run the workflow benchmark (needs PostgreSQL and Redis)"
+	@echo "make fuzz    fuzz every API operation with 100 examples each (schemathesis)"
 
 $(INSTALLED): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -66,6 +67,10 @@ lint: $(INSTALLED)
 # Needs PostgreSQL and Redis on 127.0.0.1; results go to bench/results/ and docs/benchmarks.md.
 bench: $(INSTALLED)
 	$(BIN)/python bench/workflows.py
+
+fuzz: $(INSTALLED)
+	ATHENA_FUZZ_EXAMPLES=$${ATHENA_FUZZ_EXAMPLES:-100} ATHENA_FUZZ_COVERAGE=1 DJANGO_SETTINGS_MODULE=athena_site.settings.test \
+	  $(BIN)/python -m pytest tests/security/test_fuzz.py -q $(PYTEST_ARGS)
 
 worker: $(INSTALLED)
 	$(BIN)/celery -A athena_site worker --loglevel INFO

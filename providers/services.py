@@ -19,7 +19,13 @@ from providers.authentication import (
     validate_authentication_config,
     validate_credentials,
 )
-from providers.errors import AccountNeedsReconnect, AccountTestUnavailable, LLMError, OAuthRefreshFailed
+from providers.errors import (
+    AccountNeedsReconnect,
+    AccountTestUnavailable,
+    LLMError,
+    OAuthRefreshFailed,
+    OutboundDestinationBlocked,
+)
 from providers.models import Account, AccountStatus, AuthStrategy, LargeLanguageModel, Provider, ProviderKind
 from providers.redaction import redact
 
@@ -227,7 +233,7 @@ def account_test(*, account: Account) -> AccountTestResult:
                 code = "upstream_rejected" if response.status_code < 500 else "upstream_unavailable"
                 message = redact(f"HTTP {response.status_code}: {body}", secrets)
                 result = AccountTestResult(False, response.status_code, code, message)
-    except (AccountNeedsReconnect, OAuthRefreshFailed, LLMError) as exc:
+    except (AccountNeedsReconnect, OAuthRefreshFailed, LLMError, OutboundDestinationBlocked) as exc:
         result = AccountTestResult(False, None, exc.code, redact(exc.message, secrets))
     except OutboundRequestBlocked as exc:
         result = AccountTestResult(False, None, "outbound_request_blocked", redact(exc, secrets))

@@ -56,6 +56,8 @@ class UserSerializer(serializers.ModelSerializer):
         inline_serializer(
             "ProfilePhotoUrls",
             {size: serializers.URLField(allow_null=True) for size in ("original", *PROFILE_PHOTO_CONFIG.size_names)},
+            allow_null=True,
+            help_text="Null when the user has no photo.",
         )
     )
     def get_profile_photo_urls(self, user: User) -> dict[str, str | None] | None:

@@ -13,15 +13,24 @@ ERROR_SCHEMA = {
     },
 }
 
+# A 422 is a validation error listing fields (`validation_error` with `errors`), or a domain error
+# with its own code and no `errors` (for example `outbound_request_blocked`).
 VALIDATION_ERROR_SCHEMA = {
     "type": "object",
-    "required": ["message", "code", "errors"],
+    "required": ["message", "code"],
     "properties": {
         "message": {"type": "string", "example": "The given data was invalid."},
-        "code": {"type": "string", "enum": ["validation_error"]},
+        "code": {"type": "string", "example": "validation_error"},
         "errors": {
             "type": "object",
-            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            # Messages per field; a list or nested field carries its items' errors as an object
+            # keyed by index or sub-field, or as a list of such objects.
+            "additionalProperties": {
+                "anyOf": [
+                    {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "object"}]}},
+                    {"type": "object"},
+                ]
+            },
             "example": {"name": ["This field is required."]},
         },
     },

@@ -50,7 +50,11 @@ class AuthenticationConfigSerializer(serializers.Serializer):
     client_secret = serializers.CharField(
         required=False, write_only=True, help_text="oauth2: the client secret; stored encrypted and never returned."
     )
-    client_secret_set = serializers.BooleanField(read_only=True, help_text="oauth2: whether a client secret is stored.")
+    # Not read-only, because read-only fields are documented as always present, and this one is
+    # present only for oauth2. Input ignores it.
+    client_secret_set = serializers.BooleanField(
+        required=False, help_text="oauth2, in responses only: whether a client secret is stored."
+    )
     pkce = serializers.BooleanField(required=False, default=True, help_text="oauth2: use PKCE (S256).")
     authorize_params = serializers.DictField(
         child=serializers.CharField(), required=False, help_text="oauth2: extra parameters of the authorize URL."
@@ -69,6 +73,14 @@ class ProviderSerializer(serializers.ModelSerializer):
     workspace_id = serializers.UUIDField(read_only=True, allow_null=True, help_text="Null for built-in providers.")
     is_global = serializers.BooleanField(read_only=True, help_text="Built-in providers are read-only.")
     authentication_config = serializers.SerializerMethodField()
+    # Plain strings: both may be blank, which a `uri` format would not allow.
+    base_url = serializers.CharField(read_only=True, help_text="Empty when the provider has no base URL.")
+    docs_url = serializers.CharField(read_only=True, help_text="Empty when not set.")
+    llm_protocol = serializers.ChoiceField(
+        choices=[("", "None"), *LLMProtocol.choices],
+        read_only=True,
+        help_text="The gateway adapter of an LLM provider; empty for service providers.",
+    )
 
     class Meta:
         model = Provider

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import anthropic
+import httpx2
 import openai
 
 from athena_site.http import guarded_httpx_client
@@ -396,7 +397,16 @@ class AnthropicAdapter:
 
 
 def adapter_for(account: Account, *, timeout: float, max_response_bytes: int | None = None) -> Any:
-    """Build the adapter for the account's provider protocol."""
-    if account.provider.llm_protocol == LLMProtocol.ANTHROPIC:
-        return AnthropicAdapter(account, timeout=timeout, max_response_bytes=max_response_bytes)
-    return OpenAIAdapter(account, timeout=timeout, max_response_bytes=max_response_bytes)
+    """Build the adapter for the account's provider protocol.
+
+    Raises OutboundDestinationBlocked when the provider's base URL cannot be parsed.
+    """
+    from providers.errors import OutboundDestinationBlocked
+
+    adapter_class = AnthropicAdapter if account.provider.llm_protocol == LLMProtocol.ANTHROPIC else OpenAIAdapter
+    try:
+        return adapter_class(account, timeout=timeout, max_response_bytes=max_response_bytes)
+    except httpx2.InvalidURL:
+        # The SDK parses the base URL when the client is built, before the guard sees it, and
+        # refuses legacy IPv4 spellings such as octal ones.
+        raise OutboundDestinationBlocked("The provider's base URL is not a valid URL.") from None

@@ -17,7 +17,7 @@ from django.db.models import Model, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import viewsets
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import MethodNotAllowed, ValidationError
 from rest_framework.permissions import IsAuthenticated
 
 from athena_site.api.schema import AthenaAutoSchema
@@ -76,6 +76,11 @@ class RequiredAbilityMixin:
 
     def get_required_ability(self) -> str:
         action = getattr(self, "action", None)
+        if action in (None, "metadata"):
+            # DRF leaves `action` unset for a method the router does not map (TRACE, PROPFIND) and
+            # names OPTIONS `metadata`. Neither is part of the API, and a client's unusual method
+            # must not look like a configuration error.
+            raise MethodNotAllowed(self.request.method)
         try:
             return self.required_abilities[action]
         except KeyError:
