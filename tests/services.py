@@ -1,4 +1,4 @@
-"""Print `export` lines for PostgreSQL and Redis on 127.0.0.1 when they answer and nothing is configured.
+"""Print `export` lines for PostgreSQL and Redis on 127.0.0.1 when they accept connections and nothing is configured.
 
 `make test` evaluates the output, so the same command uses the real services when they are
 reachable and falls back to SQLite and eager Celery when they are not.

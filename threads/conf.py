@@ -20,7 +20,7 @@ DEFAULTS: dict[str, Any] = {
         "image/gif",
         "image/webp",
     ],
-    # Characters of an attachment's extracted text that a model sees; the rest is cut.
+    # Characters of an attachment's extracted text sent to the model. The rest is cut.
     "ATHENA_ATTACHMENT_MAX_TEXT_CHARS": 100_000,
     # Longest side of the thumbnail variant of an image, in pixels.
     "ATHENA_MEDIA_THUMBNAIL_SIZE": 256,

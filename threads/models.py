@@ -21,7 +21,7 @@ class Thread(models.Model):
     last_message_at = models.DateTimeField(null=True, blank=True)
     # Creation time until the first message, then the time of the latest one. Lists sort by it.
     last_activity_at = models.DateTimeField(default=timezone.now)
-    # Set while a run holds the thread. A conditional UPDATE of this column is the run lock.
+    # Set while a run has the thread locked. A conditional UPDATE of this column is the run lock.
     running_since = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -74,7 +74,7 @@ class Attachment(models.Model):
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
     file = models.FileField(upload_to="attachments/%Y/%m/", max_length=300)
-    # The text a model sees for text, Markdown, CSV, JSON and PDF files; empty for images.
+    # The text sent to the model for text, Markdown, CSV, JSON and PDF files; empty for images.
     extracted_text = models.TextField(blank=True)
     media = models.OneToOneField(Media, on_delete=models.SET_NULL, null=True, blank=True, related_name="attachment")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -101,7 +101,7 @@ class Message(models.Model):
     content = models.TextField(blank=True)
     # Tool calls an assistant message requested, in OpenAI's shape.
     tool_calls = models.JSONField(default=list, blank=True)
-    # The call a tool message answers.
+    # The tool call this tool message responds to.
     tool_call_id = models.CharField(max_length=200, blank=True)
     attachments = models.ManyToManyField(Attachment, blank=True, related_name="messages")
     # The run that produced an assistant or tool message; rating the message rates the run.

@@ -142,8 +142,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-# Redis serves as Celery broker and cache when REDIS_URL is set; without it tasks run eagerly
-# in the web process and the cache is local memory, which suits a single development process.
+# Redis is Celery's broker and the cache when REDIS_URL is set. Without it, tasks run eagerly in
+# the web process and the cache is local memory, which suits a single development process.
 REDIS_URL = env_str("REDIS_URL")
 # The cache may use its own Redis database, so clearing it never touches Celery's queues.
 REDIS_CACHE_URL = env_str("REDIS_CACHE_URL") or REDIS_URL
@@ -373,7 +373,7 @@ LOGGING = {
 }
 
 # Workflows
-# Seconds the public webhook waits for a `respond_to_webhook` answer before it answers 202.
+# Seconds the public webhook waits for a `respond_to_webhook` response before it returns 202.
 WORKFLOWS_SYNC_WEBHOOK_TIMEOUT_SECONDS = float(env_str("WORKFLOWS_SYNC_WEBHOOK_TIMEOUT_SECONDS", "30"))
 # A node output larger than this (as JSON) is stored as a marker with a truncated preview.
 WORKFLOWS_MAX_NODE_OUTPUT_BYTES = env_int("WORKFLOWS_MAX_NODE_OUTPUT_BYTES", 256 * 1024)

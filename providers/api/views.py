@@ -125,7 +125,7 @@ class ProviderViewSet(GlobalRowsReadOnlyMixin, WorkspaceScopedViewSet):
 
     @extend_schema(
         summary="Replace a workspace provider",
-        description="Built-in providers answer 403 `provider_read_only`. An OAuth2 client secret is kept "
+        description="Built-in providers return 403 `provider_read_only`. An OAuth2 client secret is kept "
         "when the new config omits it.",
         request=ProviderWriteSerializer,
         responses=ProviderSerializer,
@@ -314,7 +314,7 @@ class AccountViewSet(WorkspaceScopedViewSet):
 
     @extend_schema(
         summary="Store credentials as an account",
-        description="`credentials` holds the fields of the provider's strategy: `api_key`, `token`, "
+        description="`credentials` contains the fields of the provider's strategy: `api_key`, `token`, "
         "`username` and `password`, or OAuth2 tokens. They are encrypted and never returned.",
         request=AccountCreateSerializer,
         responses={201: AccountSerializer},
@@ -457,7 +457,7 @@ class LargeLanguageModelViewSet(GlobalRowsReadOnlyMixin, WorkspaceScopedViewSet)
 
     @extend_schema(
         summary="Replace a workspace model",
-        description="Catalogue models answer 403 `provider_read_only`. The provider cannot be changed.",
+        description="Catalogue models return 403 `provider_read_only`. The provider cannot be changed.",
         request=LargeLanguageModelWriteSerializer,
         responses=LargeLanguageModelSerializer,
         examples=[examples.LLM_CREATE, examples.LLM],

@@ -26,7 +26,7 @@ from threads.models import Attachment, Media
 logger = logging.getLogger(__name__)
 
 OCTET_STREAM = "application/octet-stream"
-# Leading bytes of the binary formats Athena reads, checked before anything the client says.
+# Leading bytes of the binary formats Athena reads, checked before anything the client declares.
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"%PDF-", "application/pdf"),
     (b"\x89PNG\r\n\x1a\n", "image/png"),
@@ -116,7 +116,7 @@ def _looks_like_csv(text: str) -> bool:
 
 
 def extract_text(data: bytes, content_type: str) -> str:
-    """Return the text a model sees for a text, Markdown, CSV, JSON or PDF file, or an empty string for images."""
+    """Return the text sent to the model for a text, Markdown, CSV, JSON or PDF file, or an empty string for images."""
     if content_type == "application/pdf":
         return _pdf_text(data)
     if content_type.startswith("text/") or content_type == "application/json":

@@ -1,4 +1,4 @@
-"""The public webhook: a plain Django view, so it sees the raw body and any method or content type."""
+"""The public webhook: a plain Django view, so it reads the raw body and any method or content type."""
 
 import time
 from typing import Any
@@ -30,7 +30,7 @@ def _accepted(execution: WorkflowExecution, replayed: bool) -> JsonResponse:
 
 
 def _wait_for_response(execution: WorkflowExecution, timeout: float) -> dict[str, Any] | None:
-    """Poll the execution until a `respond_to_webhook` node answered, it finished, or time ran out."""
+    """Poll the execution until a `respond_to_webhook` node responded, it finished, or time ran out."""
     deadline = time.monotonic() + timeout
     while True:
         row = WorkflowExecution.objects.filter(pk=execution.pk).values("response", "status").first()
@@ -61,7 +61,7 @@ def _answers_webhook(execution: WorkflowExecution) -> bool:
 
 @csrf_exempt
 def public_webhook(request: HttpRequest, webhook_token: str) -> HttpResponse:
-    """Start the workflow that owns `webhook_token`: 202 with the execution id, or its webhook answer."""
+    """Start the workflow that owns `webhook_token`: 202 with the execution id, or its webhook response."""
     raw_body = request.body
     if len(raw_body) > settings.ATHENA_MAX_REQUEST_BYTES:
         return JsonResponse({"message": "The request body is too large.", "code": "payload_too_large"}, status=413)
