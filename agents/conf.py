@@ -34,6 +34,8 @@ DEFAULTS: dict[str, Any] = {
     # Largest tool result sent back to the model, in characters; longer results are cut.
     "ATHENA_AGENT_MAX_TOOL_RESULT_CHARS": 20_000,
     "ATHENA_AGENT_HTTP_TOOL_TIMEOUT_SECONDS": 15.0,
+    # Bound on one exchange with an MCP server (connecting, then listing tools or one call), in seconds.
+    "ATHENA_AGENT_MCP_TIMEOUT_SECONDS": 15.0,
 }
 
 

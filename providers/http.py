@@ -202,3 +202,22 @@ def provider_url(account: Account, path: str) -> str:
     if not path:
         return base
     return f"{base}/{path.lstrip('/')}"
+
+
+def account_request_credentials(*, account: Account, url: str) -> tuple[str, dict[str, str]]:
+    """Return `url` and the headers that authenticate a request to it as `account`.
+
+    For clients other than `requests`, such as the httpx2 client of the MCP SDK: the provider's
+    strategy is applied as `account_session` applies it, and a query-string credential is added
+    to the returned URL. Raises ValueError when the provider places its credential in the body.
+    An OAuth2 access token is refreshed first when it is about to expire, which may raise
+    AccountNeedsReconnect or OAuthRefreshFailed.
+    """
+    with AccountSession(account=account) as session:
+        auth = session._authentication()
+    if isinstance(auth, PlacedCredentialAuth) and auth.placement == "body":
+        raise ValueError("The account places its credential in the body, which this client cannot send.")
+    prepared = requests.Request("GET", url).prepare()
+    if auth is not None:
+        prepared = auth(prepared)
+    return prepared.url or url, dict(prepared.headers)

@@ -26,6 +26,13 @@ AGENT_BODY = {
                 "required": ["order_id"],
             },
         },
+        {
+            "type": "mcp",
+            "name": "tracker",
+            "url": "https://mcp.tracker.example.com/mcp",
+            "account_id": "4f1d2e3c-5b6a-4c7d-8e9f-0a1b2c3d4e5f",
+            "allowed_tools": ["search_issues", "get_issue"],
+        },
     ],
     "limits": {"max_steps": 6, "max_cost": "0.20"},
 }
@@ -38,7 +45,7 @@ AGENT = OpenApiExample(
         "workspace_id": "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
         "slug": "support-triage",
         "description": "",
-        "avatar": "",
+        "avatar": None,
         "top_p": None,
         "max_output_tokens": None,
         "response_format": {},

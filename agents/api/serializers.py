@@ -37,14 +37,28 @@ def _max_input() -> int:
 class ToolSerializer(serializers.Serializer):
     """One tool entry of an agent. Keys besides `type` depend on the type."""
 
-    type = serializers.CharField(help_text="`memory_search`, `memory_save`, `http`, or a type another app registered.")
-    name = serializers.CharField(required=False, help_text="Function name the model calls (HTTP tools).")
+    type = serializers.CharField(
+        help_text="`memory_search`, `memory_save`, `http`, `mcp`, or a type another app registered."
+    )
+    name = serializers.CharField(
+        required=False,
+        help_text="Function name the model calls (HTTP tools), or the prefix of the server's tool names (MCP).",
+    )
     description = serializers.CharField(required=False)
     method = serializers.ChoiceField(choices=["GET", "POST", "PUT", "PATCH", "DELETE"], required=False)
-    url = serializers.CharField(required=False, help_text="URL template; `{name}` placeholders take arguments.")
+    url = serializers.CharField(
+        required=False,
+        help_text="HTTP tools: URL template whose `{name}` placeholders take arguments. "
+        "MCP: the server's streamable HTTP endpoint.",
+    )
     parameters = serializers.DictField(required=False, help_text="JSON schema of the arguments.")
     headers = serializers.DictField(child=serializers.CharField(), required=False)
     account_id = serializers.UUIDField(required=False, allow_null=True, help_text="Account whose credentials to send.")
+    allowed_tools = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="MCP: the server's tool names the model may call; empty or missing allows every tool.",
+    )
 
 
 class LimitsSerializer(serializers.Serializer):
@@ -54,8 +68,16 @@ class LimitsSerializer(serializers.Serializer):
     max_seconds = serializers.FloatField(allow_null=True)
 
 
+class OptionalURLField(serializers.URLField):
+    """A URL that is null when unset, because the model stores an empty string, which is not a valid URI."""
+
+    def to_representation(self, value: str) -> str | None:
+        return value or None
+
+
 class AgentSerializer(serializers.ModelSerializer):
     workspace_id = serializers.UUIDField(read_only=True)
+    avatar = OptionalURLField(read_only=True, allow_null=True, help_text="Image URL, or null when unset.")
     model_id = serializers.UUIDField(read_only=True, allow_null=True)
     account_id = serializers.UUIDField(read_only=True, allow_null=True)
     created_by = serializers.UUIDField(source="created_by_id", read_only=True, allow_null=True)
@@ -102,7 +124,9 @@ class AgentWriteSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=120)
     slug = serializers.SlugField(max_length=120, required=False)
     description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
-    avatar = serializers.URLField(max_length=500, required=False, allow_blank=True)
+    avatar = serializers.URLField(
+        max_length=500, required=False, allow_blank=True, allow_null=True, help_text="Image URL; null or '' clears it."
+    )
     instructions = serializers.CharField(max_length=50_000, required=False, allow_blank=True)
     model_id = serializers.UUIDField(required=False, allow_null=True)
     account_id = serializers.UUIDField(required=False, allow_null=True)
@@ -115,6 +139,9 @@ class AgentWriteSerializer(serializers.Serializer):
     memory_limit = serializers.IntegerField(min_value=0, max_value=50, required=False, allow_null=True)
     limits = serializers.DictField(required=False, help_text="max_steps, max_tokens, max_cost (USD), max_seconds.")
     visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
+
+    def validate_avatar(self, value: str | None) -> str:
+        return value or ""
 
     def validate_response_format(self, value: dict[str, Any]) -> dict[str, Any]:
         kind = value.get("type", "text")

@@ -28,7 +28,12 @@ SSE_RESPONSE_DESCRIPTION = (
 
 
 class EventStreamRenderer(BaseRenderer):
-    """Let clients send `Accept: text/event-stream`; errors raised before the stream starts are JSON text."""
+    """Let clients send `Accept: text/event-stream` or `?format=sse`.
+
+    A stream is a StreamingHttpResponse, which no renderer touches. What reaches this renderer
+    is a JSON body, such as an error raised before the stream started, so it is labelled
+    `application/json`, the type the schema documents for it.
+    """
 
     media_type = "text/event-stream"
     format = "sse"
@@ -37,6 +42,9 @@ class EventStreamRenderer(BaseRenderer):
     def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: dict | None = None) -> bytes:
         if data is None:
             return b""
+        response = (renderer_context or {}).get("response")
+        if response is not None:
+            response["Content-Type"] = "application/json"
         return json.dumps(data, default=str).encode()
 
 
@@ -93,5 +101,10 @@ def stream_run_response(prepared: services.PreparedRun) -> StreamingHttpResponse
 
 
 def wants_stream(request: Any, requested: bool) -> bool:
-    """Tell whether the caller asked for a stream, by `stream: true` or by the Accept header."""
-    return requested or "text/event-stream" in request.META.get("HTTP_ACCEPT", "")
+    """Tell whether the caller asked for a stream, by `stream: true`, the Accept header or `?format=sse`."""
+    renderer = getattr(request, "accepted_renderer", None)
+    return (
+        requested
+        or "text/event-stream" in request.META.get("HTTP_ACCEPT", "")
+        or isinstance(renderer, EventStreamRenderer)
+    )

@@ -5,6 +5,7 @@ import pytest
 from agents import services
 from providers.llm import gateway
 from tests.agents.factories import llm_setup
+from tests.agents.fake_mcp import _mcp_server, fake_mcp  # noqa: F401 (fixtures)
 from tests.fakes_llm import fake_llm  # noqa: F401 (fixture)
 from tests.workspaces.conftest import (  # noqa: F401 (fixtures)
     eager_celery,

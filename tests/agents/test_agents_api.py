@@ -139,3 +139,19 @@ def test_agent_registered_in_workspace_registries():
 
     assert "agents" in registries.metric_counters()
     assert "agent" in registries.registered_reference_kinds()
+
+
+def test_agent_avatar_unset_reads_null(owner_client, workspace):
+    created = owner_client.post(
+        "/api/v1/agents", {"name": "Plain"}, format="json", HTTP_X_WORKSPACE=str(workspace.pk)
+    ).json()["data"]
+    assert created["avatar"] is None
+
+    url = f"/api/v1/agents/{created['id']}"
+    updated = owner_client.patch(url, {"avatar": "https://cdn.example.com/bot.png"}, format="json")
+    assert updated.status_code == 200, updated.content
+    assert updated.json()["data"]["avatar"] == "https://cdn.example.com/bot.png"
+
+    cleared = owner_client.patch(url, {"avatar": None}, format="json")
+    assert cleared.status_code == 200, cleared.content
+    assert cleared.json()["data"]["avatar"] is None

@@ -6,6 +6,7 @@ their rows (`transaction=True`) for that thread to see them.
 
 import json
 import time
+import uuid
 
 import pytest
 
@@ -100,3 +101,34 @@ def test_stream_client_disconnect_stops_run(owner_client, make_agent, fake_llm, 
     assert run.status == "canceled"
     assert run.error["code"] == "run_canceled"
     assert len(fake_llm.calls_to("/v1/chat/completions")) == 1
+
+
+def test_stream_format_parameter_streams(owner_client, make_agent, fake_llm):
+    agent = make_agent()
+    fake_llm.reply("Streamed.")
+
+    response = owner_client.post(f"/api/v1/agents/{agent.pk}/run?format=sse", {"input": "Hi"})
+    events, _comments = parse_events(response.streaming_content)
+
+    assert response["Content-Type"].startswith("text/event-stream")
+    assert events[-1][0] == "done"
+    assert events[-1][1]["output"] == "Streamed."
+
+
+@pytest.mark.parametrize("query", ["?format=sse", ""])
+def test_stream_errors_before_stream_are_json(owner_client, make_agent, query):
+    # given requests that fail before a stream starts: an unknown agent and an invalid body
+    agent = make_agent()
+    headers = {"HTTP_ACCEPT": "text/event-stream"}
+
+    # when they ask for a stream
+    missing = owner_client.post(f"/api/v1/agents/{uuid.uuid4()}/run{query}", {"input": "Hi"}, **headers)
+    invalid = owner_client.post(f"/api/v1/agents/{agent.pk}/run{query}", {"input": ["Hi"]}, format="json", **headers)
+
+    # then the errors are labelled as the JSON they are
+    assert missing.status_code == 404, missing.content
+    assert missing["Content-Type"] == "application/json"
+    assert missing.json()["code"] == "not_found"
+    assert invalid.status_code == 422, invalid.content
+    assert invalid["Content-Type"] == "application/json"
+    assert "input" in invalid.json()["errors"]

@@ -59,24 +59,7 @@ CHECKS = [_no_server_error, status_code_conformance, content_type_conformance, r
 # Schema mismatches found by this suite in code owned by other apps, waiting for their fix. Only
 # the named check is dropped for the operation; the 5xx check always runs. Remove an entry once
 # the operation conforms.
-PENDING_FIXES: dict[tuple[str, str], tuple[Any, str]] = {
-    ("POST", "/api/v1/agents/"): (
-        response_schema_conformance,
-        "an agent without an avatar returns avatar '' while the schema declares format uri",
-    ),
-    ("POST", "/api/v1/agents/{id}/run/"): (
-        content_type_conformance,
-        "?format=sse errors (a 404 included) carry a JSON body labelled text/event-stream, undocumented",
-    ),
-    ("POST", "/api/v1/threads/{id}/run/"): (
-        content_type_conformance,
-        "?format=sse errors (a 404 included) carry a JSON body labelled text/event-stream, undocumented",
-    ),
-    ("POST", "/api/v1/openai/chat/completions/"): (
-        content_type_conformance,
-        "a streamed request's 400 error is labelled text/event-stream, which the schema does not document",
-    ),
-}
+PENDING_FIXES: dict[tuple[str, str], tuple[Any, str]] = {}
 
 
 def _load_schema() -> Any:

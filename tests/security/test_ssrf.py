@@ -378,6 +378,90 @@ def test_ssrf_oauth_refresh_is_refused(jail, server, workspace, host):
     assert server.hits == 0
 
 
+# --- agent tools: HTTP and MCP -------------------------------------------------------------------
+
+
+def _agent_tool(workspace: Any, owner: Any, entry: dict[str, Any]) -> list[Any]:
+    """Save an agent with one tool entry, then build that entry's tools as a run does."""
+    from agents import services
+    from agents.tools.registry import ToolContext, tool_type
+
+    agent = services.agent_create(workspace=workspace, user=owner, data={"name": "Probe", "tools": [entry]})
+    (stored,) = agent.tools
+    context = ToolContext(workspace_id=workspace.pk, agent=agent, user=owner)
+    return tool_type(stored["type"]).build(stored, context)
+
+
+def _call_http_tool(workspace: Any, owner: Any, url: str) -> str:
+    from agents.errors import ToolError
+
+    (tool,) = _agent_tool(workspace, owner, {"type": "http", "name": "probe", "method": "GET", "url": url})
+    with pytest.raises(ToolError) as refused:
+        tool.execute({})
+    return str(refused.value)
+
+
+def _mcp_tools_unavailable_reason(workspace: Any, owner: Any, url: str) -> str:
+    """Build an MCP entry's tools and return the stand-in tool's description, which explains the failure."""
+    tools = _agent_tool(workspace, owner, {"type": "mcp", "name": "probe", "url": url})
+    assert [tool.name for tool in tools] == ["probe"], [tool.name for tool in tools]
+    return tools[0].description
+
+
+@pytest.mark.parametrize("host", TABLE)
+def test_ssrf_agent_http_tool_is_refused(jail, server, workspace, owner, host):
+    # given an agent's HTTP tool aimed at an internal address
+    url = url_for(host, server, "/probe")
+
+    # when the model calls it, then the call fails with a message for the model and nothing was reached
+    message = _call_http_tool(workspace, owner, url)
+
+    assert "blocked" in message or "failed" in message, message
+    assert server.hits == 0
+
+
+@pytest.mark.parametrize("target", REDIRECTS)
+def test_ssrf_agent_http_tool_redirect_is_refused(jail, server, settings, workspace, owner, target):
+    settings.ATHENA_OUTBOUND_ALLOWLIST = ["127.0.0.1/32"]
+    location = target.format(port=server.server_address[1])
+    url = f"http://127.0.0.1:{server.server_address[1]}/redirect?to={location}"
+
+    message = _call_http_tool(workspace, owner, url)
+
+    assert "blocked" in message, message
+    assert server.hits == 1
+
+
+@pytest.mark.parametrize("host", TABLE)
+def test_ssrf_agent_mcp_tool_is_refused(jail, server, workspace, owner, host):
+    # given an agent's MCP server at an internal address
+    url = url_for(host, server, "/mcp")
+
+    # when a run lists the server's tools, then the listing is refused before connecting
+    reason = _mcp_tools_unavailable_reason(workspace, owner, url)
+
+    assert "unavailable" in reason, reason
+    assert server.hits == 0
+
+
+@pytest.mark.parametrize("target", REDIRECTS)
+def test_ssrf_agent_mcp_tool_redirect_is_refused(jail, server, settings, workspace, owner, target):
+    # given an allowed MCP endpoint that redirects inside
+    settings.ATHENA_OUTBOUND_ALLOWLIST = ["127.0.0.1/32"]
+    location = target.format(port=server.server_address[1])
+    url = f"http://127.0.0.1:{server.server_address[1]}/redirect?to={location}"
+
+    # when a run lists the server's tools
+    reason = _mcp_tools_unavailable_reason(workspace, owner, url)
+
+    # then only the first hop was reached: the SDK follows no redirect to another origin, so the
+    # target's name was never even resolved (the fallback from discovery to the initialize
+    # handshake asks the first hop twice)
+    assert "not followed" in reason, reason
+    assert server.hits >= 1
+    assert jail.lookups == []
+
+
 # --- Multiplai ----------------------------------------------------------------------------------
 
 
