@@ -2,6 +2,7 @@
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 REDACTED = "[redacted]"
 MAX_ERROR_LENGTH = 500
@@ -44,3 +45,27 @@ def _replacement(match: re.Match[str]) -> str:
     if match.re is _PATTERNS[0]:
         return match.group(1) + " " + REDACTED
     return REDACTED
+
+
+def redact_values(value: Any, secrets: Iterable[str]) -> Any:
+    """Return a copy of a JSON-like value with every known secret replaced in its strings and keys.
+
+    Use it on upstream responses that may echo an account's credentials, because a key placed in
+    the query string comes back in URLs. Unlike `redact`, it keeps the structure and cuts nothing.
+    """
+    known = sorted({item for item in secrets if item and len(item) >= MIN_SECRET_LENGTH}, key=len, reverse=True)
+    if not known:
+        return value
+    return _redact_values(value, known)
+
+
+def _redact_values(value: Any, secrets: list[str]) -> Any:
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, REDACTED)
+        return value
+    if isinstance(value, dict):
+        return {_redact_values(key, secrets): _redact_values(item, secrets) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_redact_values(item, secrets) for item in value]
+    return value

@@ -1,6 +1,5 @@
-"""Fixtures shared by the whole suite: API clients, users and the real Celery worker."""
+"""Fixtures shared by the whole suite: API clients, users, the real Celery worker and the secret capture."""
 
-import logging
 import os
 import signal
 import subprocess
@@ -9,6 +8,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -17,6 +17,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts_auth.models import User
+from tests.secret_capture import CAPTURE
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -97,6 +98,7 @@ def celery_worker_process(
     ]
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+    CAPTURE.watch_file(log_path)
     previous_queue = app.conf.task_default_queue
     app.conf.task_default_queue = queue
     app.conf.task_always_eager = False
@@ -129,53 +131,42 @@ def _wait_for_worker(app: object, process: subprocess.Popen, log_path: Path) -> 
     pytest.fail(f"Celery worker did not answer within 45 seconds:\n{log_path.read_text()[-4000:]}")
 
 
-class _SecretWatchHandler(logging.Handler):
-    """Collect log lines that contain any secret issued during the test session."""
-
-    def __init__(self, secrets: list[str]) -> None:
-        super().__init__(level=logging.DEBUG)
-        self.secrets = secrets
-        self.leaks: list[str] = []
-        self.setFormatter(logging.Formatter("%(name)s %(message)s"))
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            text = self.format(record) + " " + repr(record.__dict__)
-        except Exception:
-            return
-        for secret in self.secrets:
-            if secret in text:
-                self.leaks.append(f"{record.name}: {record.getMessage()[:200]}")
-
-
 @pytest.fixture(scope="session", autouse=True)
-def tokens_never_logged() -> Iterator[None]:
-    """Fail the session when any personal access token issued by a test appears in a log record."""
-    from accounts_auth import tokens
+def secrets_never_leak() -> Iterator[None]:
+    """Watch logs, responses and database writes for secrets during the whole session.
 
-    issued: list[str] = []
-    original = tokens.generate_token
-
-    def recording_generate_token() -> str:
-        raw = original()
-        issued.append(raw)
-        return raw
-
-    tokens.generate_token = recording_generate_token
-    root = logging.getLogger()
-    handler = _SecretWatchHandler(issued)
-    previous_level = root.level
-    console_levels = [(existing, existing.level) for existing in root.handlers]
-    for existing, _ in console_levels:
-        existing.setLevel(max(existing.level, previous_level))
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
+    See tests/secret_capture.py. Sightings fail the run when the session finishes.
+    """
+    CAPTURE.install()
     try:
         yield
     finally:
-        root.removeHandler(handler)
-        root.setLevel(previous_level)
-        for existing, level in console_levels:
-            existing.setLevel(level)
-        tokens.generate_token = original
-    assert not handler.leaks, f"Tokens appeared in logs: {handler.leaks[:5]}"
+        CAPTURE.uninstall()
+
+
+def pytest_runtest_logstart(nodeid: str, location: tuple) -> None:
+    CAPTURE.begin_test(nodeid)
+
+
+def pytest_runtest_logfinish(nodeid: str, location: tuple) -> None:
+    CAPTURE.scan_watched_files()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    CAPTURE.scan_watched_files()
+    if CAPTURE.sightings and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    terminalreporter.section("secret capture")
+    terminalreporter.write_line(
+        f"watched {len(CAPTURE.issued)} issued tokens, {CAPTURE.responses_seen} responses, "
+        f"{CAPTURE.log_records_seen} log records and {CAPTURE.writes_seen} database writes"
+    )
+    if not CAPTURE.sightings:
+        terminalreporter.write_line("no secret was seen")
+        return
+    terminalreporter.write_line(f"{len(CAPTURE.sightings)} secrets seen where they must not be:", red=True)
+    for line in CAPTURE.report():
+        terminalreporter.write_line(line, red=True)

@@ -1,12 +1,20 @@
 """factory_boy factories shared by the test packages. Workspaces are built through their services."""
 
+import secrets
+
 import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from accounts_auth.models import User
+from tests.secret_capture import PLANTED_MARKER
 from workspaces import services
 from workspaces.models import CommandRoomTask, Membership, Role, Variable, Workspace
+
+
+def planted_secret(kind: str = "secret") -> str:
+    """Return a new secret value that the session's secret capture recognises wherever it appears."""
+    return f"{kind}-{PLANTED_MARKER}-{secrets.token_urlsafe(12)}"
 
 
 class UserFactory(DjangoModelFactory):
@@ -52,8 +60,10 @@ class VariableFactory(DjangoModelFactory):
 
     workspace = factory.SubFactory(WorkspaceFactory)
     key = factory.Sequence(lambda number: f"VARIABLE_{number}")
-    value = "plain value"
     secret = False
+    value = factory.LazyAttribute(
+        lambda variable: planted_secret("workspace-secret") if variable.secret else "plain value"
+    )
     description = ""
     created_by = None
 

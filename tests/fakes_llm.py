@@ -13,8 +13,12 @@ script is empty:
     fake_llm.fail("server_error")                # 500
     fake_llm.fail("slow", delay=2)               # waits, then the default reply
     fake_llm.fail("drop")                        # closes the connection (mid-stream for streams)
+    fake_llm.fail("stall", delay=2)              # sends part of the reply, waits, then closes
     fake_llm.fail("malformed_json")              # 200 with a body that is not JSON
     fake_llm.fail("context_too_long")            # 400 in the vendor's wording
+
+`slow` delays the whole reply, so a client times out before the status line; `stall` times it
+out in the middle of the body (after the first text delta of a stream).
 
 Set `api_key` to require a key (`Authorization: Bearer` or `x-api-key`); a wrong key gets 401
 with the key echoed in the error, as some servers do. `requests` records what was received.
@@ -23,6 +27,7 @@ Use the `fake_llm` fixture, with `openai_base_url` or `anthropic_base_url` as a 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -38,7 +43,16 @@ import pytest
 from tests.fakes import FakeServer
 
 DEFAULT_TEXT = "Hello from the fake model."
-FAILURES = ("rate_limit", "server_error", "unauthorized", "slow", "drop", "malformed_json", "context_too_long")
+FAILURES = (
+    "rate_limit",
+    "server_error",
+    "unauthorized",
+    "slow",
+    "stall",
+    "drop",
+    "malformed_json",
+    "context_too_long",
+)
 
 
 @dataclass
@@ -48,6 +62,8 @@ class RecordedRequest:
     query: dict[str, list[str]]
     headers: dict[str, str]
     body: Any
+    # time.monotonic() when the request arrived, to check the waits between retries.
+    received_at: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -193,6 +209,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
         self.connection.shutdown(2)
 
+    def _stop_mid_stream(self, step: Step) -> None:
+        if step.failure == "stall":
+            time.sleep(step.delay)
+        # The client may have given up waiting and closed the connection first.
+        with contextlib.suppress(OSError):
+            self._drop()
+
     def _authorised(self, request: RecordedRequest, anthropic: bool) -> bool:
         expected = self.fake.api_key
         if expected is None:
@@ -219,6 +242,16 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         if kind == "drop" and not self._is_stream:
             self._drop()
+            return True
+        if kind == "stall" and not self._is_stream:
+            body = b'{"id": "chatcmpl-fake", "object": "chat.completion", "choices": ['
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body) * 4))
+            self.end_headers()
+            self.wfile.write(body)
+            self.wfile.flush()
+            self._stop_mid_stream(step)
             return True
         if kind == "malformed_json":
             body = b'{"id": "broken", "choices": [ this is not json'
@@ -361,8 +394,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._openai_chunk(model, {"role": "assistant", "content": ""})
         for index, piece in enumerate(pieces):
             self._openai_chunk(model, {"content": piece})
-            if step.failure == "drop" and index == 0:
-                self._drop()
+            if step.failure in ("drop", "stall") and index == 0:
+                self._stop_mid_stream(step)
                 return
         for index, call in enumerate(step.tool_calls):
             arguments = json.dumps(call.get("arguments", {}))
@@ -431,8 +464,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._event("content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}})
             for index, piece in enumerate(_pieces(step.text)):
                 self._event("content_block_delta", {"index": 0, "delta": {"type": "text_delta", "text": piece}})
-                if step.failure == "drop" and index == 0:
-                    self._drop()
+                if step.failure in ("drop", "stall") and index == 0:
+                    self._stop_mid_stream(step)
                     return
             self._event("content_block_stop", {"index": 0})
             block = 1

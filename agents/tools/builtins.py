@@ -16,6 +16,7 @@ from jsonschema.exceptions import SchemaError
 from agents.conf import agent_setting
 from agents.errors import ToolError
 from agents.tools.registry import TOOL_NAME_PATTERN, BoundTool, ToolContext, register_tool_type
+from providers.redaction import redact_values
 
 logger = logging.getLogger(__name__)
 
@@ -129,17 +130,20 @@ def validate_http_config(config: dict[str, Any], workspace_id: Any) -> dict[str,
     }
 
 
-def _http_session(config: dict[str, Any], context: ToolContext, timeout: float) -> requests.Session:
+def _http_session(config: dict[str, Any], context: ToolContext, timeout: float) -> tuple[requests.Session, list[str]]:
+    """Return the session of the tool's account, or a guarded one, and the account's secret values."""
     from athena_site.http import guarded_session
+    from providers.authentication import secret_values
     from providers.http import account_session
     from providers.selectors import account_get
 
     if not config.get("account_id"):
-        return guarded_session(timeout=timeout)
+        return guarded_session(timeout=timeout), []
     account = account_get(account_id=config["account_id"], workspace_ids=[context.workspace_id])
     if account is None:
         raise ToolError("The tool's account no longer exists.")
-    return account_session(account=account, timeout=timeout, max_retries=1)
+    secrets = secret_values(account.credentials.reveal() if account.credentials else None)
+    return account_session(account=account, timeout=timeout, max_retries=1), secrets
 
 
 def http_request(config: dict[str, Any], arguments: dict[str, Any], context: ToolContext) -> dict[str, Any]:
@@ -164,8 +168,9 @@ def http_request(config: dict[str, Any], arguments: dict[str, Any], context: Too
     else:
         options["json"] = rest
 
+    session, account_secrets = _http_session(config, context, timeout)
     try:
-        with _http_session(config, context, timeout) as session:
+        with session:
             response = session.request(method, url, **options)
     except OutboundRequestBlocked as exc:
         raise ToolError(f"The request was blocked: {exc}") from None
@@ -179,7 +184,9 @@ def http_request(config: dict[str, Any], arguments: dict[str, Any], context: Too
         body: Any = response.json()
     except ValueError:
         body = response.text
-    return {"status": response.status_code, "body": body}
+    # The result goes to the model and into the run's stored steps, so a key the server echoes
+    # (one placed in the query string comes back in URLs) is replaced first.
+    return {"status": response.status_code, "body": redact_values(body, account_secrets)}
 
 
 def _query_value(value: Any) -> str:

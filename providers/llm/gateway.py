@@ -44,9 +44,15 @@ def cost_for(llm: LargeLanguageModel, usage: Usage) -> Decimal | None:
 
 
 def _timeout(timeout: float | None) -> float:
-    if timeout is not None:
-        return float(timeout)
-    return float(getattr(settings, "ATHENA_LLM_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS))
+    """Return the timeout of one attempt: the caller's, but never more than ATHENA_LLM_TIMEOUT_SECONDS.
+
+    Callers pass what is left of their own deadline (an agent's max_seconds), which can be far
+    longer than one stalled request should hold a worker.
+    """
+    limit = float(getattr(settings, "ATHENA_LLM_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS))
+    if timeout is None:
+        return limit
+    return min(float(timeout), limit)
 
 
 def _prepare(account: Account) -> Account:

@@ -8,6 +8,7 @@ counters live in the shared cache.
 
 import hmac
 import json
+import secrets
 from datetime import timedelta
 from typing import Any
 
@@ -362,7 +363,8 @@ def _oauth_token(user: User, scope: str, *, expires_in: int = 3600) -> str:
         redirect_uris="https://client.example.com/callback",
         client_secret="",
     )
-    value = f"oauth-{tokens.generate_token()}"
+    # An OAuth2 access token has its own shape; a personal access token value would be a leak.
+    value = f"oauth-{secrets.token_urlsafe(32)}"
     AccessToken.objects.create(
         user=user,
         application=application,

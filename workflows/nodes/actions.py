@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from athena_site.http import OutboundRequestBlocked, guarded_session
+from workflows.expressions import redact
 from workflows.nodes.base import NodeContext, NodeError, NodeResult, NodeType, Wait, register, strict_object
 from workflows.nodes.logic import ANY, EXPRESSION, INTEGER_OR_EXPRESSION, NUMBER_OR_EXPRESSION
 
@@ -30,11 +31,12 @@ def _number(value: Any, name: str) -> float:
         raise NodeError(f"'{name}' must be a number, not {value!r}.", retryable=False) from None
 
 
-def _session_for(context: NodeContext, account_id: Any, timeout: float) -> requests.Session:
-    """Return the account's authenticated session when an account is named, else a guarded one."""
+def _session_for(context: NodeContext, account_id: Any, timeout: float) -> tuple[requests.Session, list[str]]:
+    """Return the account's authenticated session and its secret values when an account is named, else a guarded one."""
     if not account_id:
-        return guarded_session(timeout=timeout)
+        return guarded_session(timeout=timeout), []
     try:
+        from providers.authentication import secret_values
         from providers.http import account_session
         from providers.models import Account
     except ImportError:
@@ -47,7 +49,8 @@ def _session_for(context: NodeContext, account_id: Any, timeout: float) -> reque
     )
     if account is None:
         raise NodeError(f"Account '{account_id}' does not exist in this workspace.", retryable=False)
-    return account_session(account=account, max_retries=0, timeout=timeout)
+    secrets = secret_values(account.credentials.reveal() if account.credentials else None)
+    return account_session(account=account, max_retries=0, timeout=timeout), secrets
 
 
 def _uuid_or_none(value: Any) -> Any:
@@ -97,7 +100,7 @@ class HttpRequestNode(NodeType):
         timeout = context.parameter("timeout_seconds") or context.timeout_seconds
         timeout = min(_number(timeout, "timeout_seconds"), MAX_HTTP_TIMEOUT_SECONDS) if timeout else None
         timeout = timeout or settings.ATHENA_OUTBOUND_TIMEOUT_SECONDS
-        session = _session_for(context, context.parameter("account"), timeout)
+        session, account_secrets = _session_for(context, context.parameter("account"), timeout)
 
         options: dict[str, Any] = {"headers": headers, "params": query, "timeout": timeout}
         if "body" in context.raw_parameters and method not in ("GET", "HEAD"):
@@ -121,6 +124,9 @@ class HttpRequestNode(NodeType):
             raise NodeError(f"The request to {url} failed: {type(exc).__name__}.") from None
 
         output = {"status": response.status_code, "headers": dict(response.headers), "body": _response_body(response)}
+        # A server may echo the account's key (a key placed in the query string comes back in
+        # URLs), and node output is stored and shown, so the key is replaced before either.
+        output = redact(output, account_secrets)
         if response.status_code >= 400 and context.raw_parameters.get("fail_on_status", True):
             raise NodeError(
                 f"The request to {url} answered HTTP {response.status_code}.",

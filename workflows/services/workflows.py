@@ -6,6 +6,7 @@ from typing import Any
 from django.db import transaction
 
 from athena_site.api.errors import Conflict, ValidationFailed
+from athena_site.crypto import Secret
 from workflows.models import (
     ExecutionMode,
     Workflow,
@@ -73,7 +74,8 @@ def workflow_create(*, workspace: Any, user: Any, data: dict[str, Any]) -> Workf
         if field in data:
             setattr(workflow, field, data[field])
     if data.get("webhook_secret"):
-        workflow.webhook_secret = data["webhook_secret"]
+        # Wrapped as the field gives it when read, so the response can check it with `reveal()`.
+        workflow.webhook_secret = Secret(data["webhook_secret"])
     _schedule_from_nodes(workflow)
 
     with transaction.atomic():
@@ -104,7 +106,7 @@ def workflow_update(*, workflow: Workflow, user: Any, data: dict[str, Any]) -> W
     if "settings" in data:
         workflow.settings = {**default_workflow_settings(), **workflow.settings, **(data["settings"] or {})}
     if "webhook_secret" in data:
-        workflow.webhook_secret = data["webhook_secret"] or None
+        workflow.webhook_secret = Secret(data["webhook_secret"]) if data["webhook_secret"] else None
     _schedule_from_nodes(workflow)
 
     with transaction.atomic():
