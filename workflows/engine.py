@@ -52,6 +52,24 @@ _TRIGGER_FOR_MODE = {
 running_execution: ContextVar[WorkflowExecution | None] = ContextVar("running_execution", default=None)
 
 
+def pinned_handles(node: dict, output: Any) -> list[str]:
+    """Return the output handles a node with a pinned output takes.
+
+    `main` when the node has it, `approved` or `rejected` for an approval by the `decision` in
+    its output, and `done` for a loop, so a pinned output follows the same edges as a real one.
+    """
+    kind = node_type(node["type"])
+    handles = kind.handles(node.get("parameters") or {}) if kind else (MAIN,)
+    if MAIN in handles:
+        return [MAIN]
+    if node["type"] == "approval":
+        decision = output.get("decision") if isinstance(output, dict) else None
+        return ["approved" if decision == "approve" else "rejected"]
+    if node["type"] == "loop":
+        return ["done"]
+    return [MAIN]
+
+
 class _Stopped(BaseException):
     """The execution stopped running here (waiting, finished, canceled); not an error of a node."""
 
@@ -144,13 +162,22 @@ def _has_capacity(execution: WorkflowExecution, now: Any) -> bool:
     return running < limit
 
 
-def execution_run(*, execution_id: str, runner_id: str | None = None) -> str | None:
-    """Run an execution until it finishes or waits; return its status, or None when not acquired."""
+def execution_run(
+    *, execution_id: str, runner_id: str | None = None, hand_off_after: float | None = None
+) -> str | None:
+    """Run an execution until it finishes or waits; return its status, or None when not acquired.
+
+    With `hand_off_after` (seconds), a runner still working after that long queues the rest of
+    the execution for a worker before its next node and returns `queued`. A node that is
+    already running finishes first. Callers that run an execution inside a web request use it.
+    """
     runner_id = runner_id or new_runner_id()
     execution = execution_acquire(execution_id=execution_id, runner_id=runner_id)
     if execution is None:
         return None
     runner = Runner(execution, runner_id)
+    if hand_off_after is not None:
+        runner.hand_off_at = time.monotonic() + hand_off_after
     started = time.monotonic()
     logger.info(
         "Execution started", extra={"execution_id": str(execution.pk), "workflow_id": str(execution.workflow_id)}
@@ -202,6 +229,12 @@ class Runner:
         self.pending: list[WorkflowNodeRun] = []
         self.last_flush = time.monotonic()
         self.current_run: WorkflowNodeRun | None = None
+        # Monotonic time after which the runner gives the execution back to the queue.
+        self.hand_off_at: float | None = None
+        # Options of a test run ({live, pinned, node_id, input, trigger_node}), None in other modes.
+        self.test: dict[str, Any] | None = (
+            (snapshot.get("test") or {}) if execution.mode == ExecutionMode.TEST else None
+        )
 
         workspace = execution.workspace
         secrets = workspace_secrets(workspace=workspace)
@@ -237,12 +270,16 @@ class Runner:
         expected_type = _TRIGGER_FOR_MODE.get(execution.mode)
         matching = [node_id for node_id in triggers if self.nodes[node_id]["type"] == expected_type]
         self.start_triggers = set(matching or triggers)
+        if self.test and self.test.get("trigger_node") in triggers:
+            self.start_triggers = {self.test["trigger_node"]}
 
     # --- walking the graph ------------------------------------------------------------------
 
     def run(self) -> None:
         token = running_execution.set(self.execution)
         try:
+            if self.test and self.test.get("node_id"):
+                self._run_single(self.test["node_id"])
             for node_id in self.order:
                 self._visit(node_id, -1, None)
             self._finish(ExecutionStatus.SUCCEEDED, output=self._final_output())
@@ -250,6 +287,19 @@ class Runner:
             return
         finally:
             running_execution.reset(token)
+
+    def _run_single(self, node_id: str) -> None:
+        """Run one node on the test's `input`, then finish with its output."""
+        node = self.nodes[node_id]
+        kind = node_type(node["type"])
+        if kind is None:
+            # Saved graphs are validated, so this is a node type removed since the save.
+            self._fail_node(node, -1, None, NodeError(f"Unknown node type '{node['type']}'.", retryable=False))
+        elif not self._resolved(self.runs.get((node_id, -1))):
+            self._between_nodes(side_effect=kind.side_effect)
+            self._execute(node, kind, -1, self.test.get("input"), {}, None)
+        run = self.runs[(node_id, -1)]
+        self._finish(ExecutionStatus.SUCCEEDED, output=run.output)
 
     def _final_output(self) -> Any:
         for node_id in reversed(self.order):
@@ -337,6 +387,10 @@ class Runner:
                 run = self.runs.get((node_id, index))
                 if run is not None and run.status in (NodeRunStatus.SUCCEEDED, NodeRunStatus.FAILED):
                     outputs[node_id] = {"output": run.output}
+        if self.test:
+            # A single-node test has no runs of the other nodes, so their pinned outputs stand in.
+            for node_id, output in (self.test.get("pinned") or {}).items():
+                outputs.setdefault(node_id, {"output": output})
         context = {
             **self.base_context,
             "input": node_input,
@@ -380,7 +434,9 @@ class Runner:
         limit = node.get("timeout_seconds") if kind.interruptible else None
         try:
             with time_limit(limit):
-                result = kind.execute(context)
+                result = self._test_stand_in(node, kind) if self.test is not None else None
+                if result is None:
+                    result = kind.execute(context)
         except NodeTimeLimitExceeded:
             error = NodeError(
                 f"The node ran longer than its timeout of {limit} seconds.", retryable=False, code="node_timeout"
@@ -462,6 +518,27 @@ class Runner:
         self.pending.append(run)
         self._finish(ExecutionStatus.FAILED, error=stored_error)
 
+    def _test_stand_in(self, node: dict, kind: Any) -> NodeResult | None:
+        """Return the fixed result a test run uses in place of running the node, or None to run it.
+
+        A pinned output wins. Without one, a node that reaches outside Athena returns its
+        `sample_output` unless the test is live, and fails when it has none.
+        """
+        pinned = self.test.get("pinned") or {}
+        if node["id"] in pinned:
+            output = pinned[node["id"]]
+            return NodeResult(output, handles=pinned_handles(node, output))
+        if not kind.side_effect or self.test.get("live"):
+            return None
+        if node.get("sample_output") is None:
+            raise NodeError(
+                f"Node '{node['id']}' calls out and has no sample_output. Add one, pin its output, "
+                "or run the test with live: true.",
+                retryable=False,
+                code="sample_output_missing",
+            )
+        return NodeResult(node["sample_output"])
+
     # --- loops and sub-workflows (called by node types) -------------------------------------
 
     def max_loop_items(self) -> int:
@@ -529,6 +606,9 @@ class Runner:
     # --- persistence under the lease ---------------------------------------------------------
 
     def _between_nodes(self, *, side_effect: bool) -> None:
+        if self.hand_off_at is not None and time.monotonic() >= self.hand_off_at:
+            self.requeue()
+            raise _Stopped
         deadline = self.execution.deadline_at
         if deadline is not None and timezone.now() >= deadline:
             timeout = self.settings.get("timeout_seconds")

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from athena_site.metrics import MetricSource
-from workflows.models import ExecutionStatus, Workflow, WorkflowExecution
+from workflows.models import ExecutionMode, ExecutionStatus, Workflow, WorkflowExecution
 
 
 def workflows_for_metrics(workspace_id: uuid.UUID, filters: Mapping[str, Any]) -> QuerySet[Workflow]:
@@ -19,8 +19,11 @@ def workflows_for_metrics(workspace_id: uuid.UUID, filters: Mapping[str, Any]) -
 
 
 def executions_for_metrics(workspace_id: uuid.UUID, filters: Mapping[str, Any]) -> QuerySet[WorkflowExecution]:
-    """Return the executions of one workspace narrowed by workflow and status, for the executions metric."""
-    executions = WorkflowExecution.objects.filter(workspace_id=workspace_id)
+    """Return the executions of one workspace narrowed by workflow and status, for the executions metric.
+
+    Test runs are left out, because they measure someone building a workflow, not the workflow working.
+    """
+    executions = WorkflowExecution.objects.filter(workspace_id=workspace_id).exclude(mode=ExecutionMode.TEST)
     if filters.get("workflow"):
         executions = executions.filter(workflow_id=filters["workflow"])
     if filters.get("status"):

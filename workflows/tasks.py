@@ -69,3 +69,11 @@ def fire_schedule(workflow_id: str, version: int) -> str | None:
 
     execution = workflow_fire_schedule(workflow_id=workflow_id, version=version)
     return str(execution.pk) if execution else None
+
+
+@shared_task(name="workflows.delete_test_executions", ignore_result=True)
+def delete_test_executions() -> int:
+    """Delete test executions older than the test retention setting."""
+    from workflows.services.testing import executions_delete_old_tests
+
+    return executions_delete_old_tests()

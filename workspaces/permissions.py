@@ -126,11 +126,12 @@ class WorkspacePermission(BasePermission):
             return True
 
         share_getter = getattr(view, "get_share_permission", None)
+        ability_object_id = getattr(view, "get_ability_object_id", None)
         check_permission(
             request=request,
             workspace=view.get_object_workspace(obj),
             required=view.get_required_ability(),
-            object_id=obj.pk,
+            object_id=ability_object_id(obj) if ability_object_id else obj.pk,
             share_permission=share_getter(obj) if share_getter else None,
         )
         return True

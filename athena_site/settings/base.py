@@ -391,3 +391,15 @@ WORKFLOWS_MAX_LOOP_ITEMS = env_int("WORKFLOWS_MAX_LOOP_ITEMS", 1000)
 WORKFLOWS_RETENTION_DAYS = env_int("WORKFLOWS_RETENTION_DAYS", 30)
 WORKFLOWS_IDEMPOTENCY_WINDOW_SECONDS = 24 * 3600
 WORKFLOWS_SIGNATURE_WINDOW_SECONDS = 300
+# Runs allowed through one public workflow link per window, and the window in seconds.
+WORKFLOWS_PUBLIC_RUNS_PER_WINDOW = env_int("WORKFLOWS_PUBLIC_RUNS_PER_WINDOW", 20)
+WORKFLOWS_PUBLIC_WINDOW_SECONDS = env_int("WORKFLOWS_PUBLIC_WINDOW_SECONDS", 60)
+# Seconds `POST workflows/test` and the other test endpoints run an execution in the request
+# before they hand the rest to a worker and return 202.
+WORKFLOWS_TEST_SYNC_TIMEOUT_SECONDS = float(env_str("WORKFLOWS_TEST_SYNC_TIMEOUT_SECONDS", "30"))
+# Test executions older than this many hours are deleted by the test retention task; 0 keeps them.
+WORKFLOWS_TEST_RETENTION_HOURS = env_int("WORKFLOWS_TEST_RETENTION_HOURS", 24)
+CELERY_BEAT_SCHEDULE["workflows-delete-test-executions"] = {
+    "task": "workflows.delete_test_executions",
+    "schedule": 900.0,
+}

@@ -2,8 +2,10 @@
 
 import json
 
+import pytest
 from django_celery_beat.models import PeriodicTask
 
+from athena_site.api.errors import Conflict
 from tests.workflows.conftest import chain, node, node_runs, trigger
 from workflows.models import WorkflowExecution
 from workflows.schedules import task_name
@@ -60,6 +62,34 @@ def test_retry_from_node_and_latest_version(make_workflow, run_workflow, http_se
     assert retry.status == "succeeded", retry.error
     assert http_server.count("/first") == 2
     assert retry.output == {"v": 3}
+
+
+def test_retry_points_at_its_snapshot_version(make_workflow, run_workflow, http_server, owner, on_commit):
+    workflow = make_workflow([trigger(), _http("one", f"{http_server.url}/first")], chain("start", "one"))
+    done = run_workflow(workflow, {})
+    nodes = [*workflow.nodes, node("two", "set", parameters={"values": {"v": 2}})]
+    workflow_update(
+        workflow=workflow, user=owner, data={"nodes": nodes, "edges": [*workflow.edges, *chain("one", "two")]}
+    )
+
+    with on_commit():
+        retry = execution_retry(execution=done, user=owner, from_node="one")
+    retry.refresh_from_db()
+
+    assert workflow.version == 2
+    assert retry.version.number == 1
+    assert retry.workflow_data["workflow"]["version"] == 1
+
+
+def test_test_run_of_unsaved_graph_is_not_retryable(owner, workspace):
+    execution = WorkflowExecution.objects.create(
+        workspace=workspace, workflow=None, mode="test", status="failed", trigger_payload={}, workflow_data={}
+    )
+
+    with pytest.raises(Conflict) as raised:
+        execution_retry(execution=execution, user=owner)
+
+    assert raised.value.code == "test_execution_not_retryable"
 
 
 def test_schedule_periodic_task_created_changed_removed(make_workflow, owner):

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from workflows import selectors
+from workflows.api.lifecycle import WorkflowLifecycleMixin
 from workflows.api.serializers import (
     ExecutionCountsSerializer,
     ExecutionListQuerySerializer,
@@ -24,6 +25,7 @@ from workflows.api.serializers import (
     WorkflowSerializer,
     WorkflowWriteSerializer,
 )
+from workflows.api.testing import WorkflowTestingMixin
 from workflows.models import ExecutionMode, Workflow, WorkflowExecution
 from workflows.services import executions as execution_services
 from workflows.services import workflows as workflow_services
@@ -55,7 +57,7 @@ def _write_data(serializer: WorkflowWriteSerializer) -> dict[str, Any]:
     ),
     retrieve=extend_schema(summary="Get a workflow"),
 )
-class WorkflowViewSet(WorkspaceScopedViewSet):
+class WorkflowViewSet(WorkflowTestingMixin, WorkflowLifecycleMixin, WorkspaceScopedViewSet):
     """Workflows: graphs of nodes and edges run by API calls, webhooks and schedules."""
 
     serializer_class = WorkflowSerializer
@@ -178,6 +180,10 @@ class WorkflowExecutionViewSet(WorkspaceScopedViewSet):
 
     def get_scoped_queryset(self, *, workspace_ids: list[Any]) -> QuerySet:
         return selectors.execution_list(workspace_ids=workspace_ids)
+
+    def get_ability_object_id(self, obj: WorkflowExecution) -> Any:
+        # A token limited to one workflow (`workflows:run:<id>`) acts on that workflow's executions.
+        return obj.workflow_id
 
     def _filtered(self, request: Request) -> QuerySet:
         query = ExecutionListQuerySerializer(data=request.query_params)

@@ -68,16 +68,19 @@ def execution_create(
     Raises IntegrityError when `idempotency_key` is taken for the workflow; callers that pass a
     key handle it.
     """
+    data = snapshot or workflow_snapshot(workflow=workflow)
+    # A retry may run an older snapshot; the execution points at the version it actually runs.
+    version_number = (data.get("workflow") or {}).get("version", workflow.version)
     with transaction.atomic():
         execution = WorkflowExecution.objects.create(
             workspace_id=workflow.workspace_id,
             workflow=workflow,
-            version=workflow.versions.filter(number=workflow.version).first(),
+            version=workflow.versions.filter(number=version_number).first(),
             status=ExecutionStatus.QUEUED,
             mode=mode,
             trigger_payload=payload,
             idempotency_key=idempotency_key,
-            workflow_data=snapshot or workflow_snapshot(workflow=workflow),
+            workflow_data=data,
             created_by=user if getattr(user, "is_authenticated", False) else None,
             **fields,
         )
@@ -245,6 +248,11 @@ def execution_retry(
     """
     if execution.status not in FINISHED_STATUSES:
         raise Conflict("Only a finished execution can be retried.", code="execution_not_finished")
+    if execution.workflow_id is None and execution.mode == ExecutionMode.TEST:
+        raise Conflict(
+            "A test run of an unsaved graph cannot be retried; send the graph to workflows/test again.",
+            code="test_execution_not_retryable",
+        )
     if execution.workflow_id is None:
         raise Conflict("The workflow of this execution was deleted.", code="workflow_deleted")
     snapshot = execution.workflow_data

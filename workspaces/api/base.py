@@ -113,12 +113,18 @@ class WorkspaceScopedViewSet(RequiredAbilityMixin, viewsets.GenericViewSet):
         """Return the caller's share permission (`view`, `run` or `edit`) on `obj`, or None."""
         return None
 
+    def get_ability_object_id(self, obj: Model) -> Any:
+        """Return the id that an object-limited ability (`<group>:<action>:<id>`) must name to act on `obj`."""
+        return obj.pk
+
     @property
     def supports_shared(self) -> bool:
         return type(self).get_shared_queryset is not WorkspaceScopedViewSet.get_shared_queryset
 
     def is_shared_list(self) -> bool:
-        if getattr(self, "detail", False):
+        # Only the list reads `?shared=`: a create or another collection action always acts in
+        # the resolved workspace, whatever the query string says.
+        if getattr(self, "detail", False) or getattr(self, "action", None) != "list":
             return False
         raw = self.request.query_params.get(SHARED_QUERY_PARAMETER, "").strip().lower()
         if raw in _TRUE:
