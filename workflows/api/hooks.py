@@ -1,9 +1,11 @@
 """The public webhook: a plain Django view, so it reads the raw body and any method or content type."""
 
+import logging
 import time
 from typing import Any
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -11,13 +13,25 @@ from athena_site.api.errors import ApplicationError
 from workflows.models import FINISHED_STATUSES, WorkflowExecution
 from workflows.services.webhooks import webhook_receive
 
+logger = logging.getLogger(__name__)
+
 POLL_INTERVAL_SECONDS = 0.05
+# Seconds a sender should wait before retrying while the database is unreachable.
+UNAVAILABLE_RETRY_AFTER_SECONDS = 5
 
 
 def _error(exc: ApplicationError) -> JsonResponse:
     response = JsonResponse(exc.as_body(), status=exc.status_code)
     for name, value in exc.headers.items():
         response[name] = value
+    return response
+
+
+def _unavailable() -> JsonResponse:
+    logger.warning("Webhook rejected with 503: the database is unavailable")
+    body = {"message": "The service is temporarily unavailable. Retry later.", "code": "service_unavailable"}
+    response = JsonResponse(body, status=503)
+    response["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER_SECONDS)
     return response
 
 
@@ -76,9 +90,17 @@ def public_webhook(request: HttpRequest, webhook_token: str) -> HttpResponse:
         )
     except ApplicationError as exc:
         return _error(exc)
+    except (OperationalError, InterfaceError):
+        # The event was not stored, so the sender must send it again. If the connection broke
+        # during the commit itself, a retry with the same Idempotency-Key finds the stored event.
+        return _unavailable()
 
     if _answers_webhook(execution):
-        response = _wait_for_response(execution, settings.WORKFLOWS_SYNC_WEBHOOK_TIMEOUT_SECONDS)
+        try:
+            response = _wait_for_response(execution, settings.WORKFLOWS_SYNC_WEBHOOK_TIMEOUT_SECONDS)
+        except (OperationalError, InterfaceError):
+            # The execution is stored and runs once the database is back, so it is still accepted.
+            response = None
         if response is not None:
             return _answer(response)
     return _accepted(execution, replayed)

@@ -57,6 +57,7 @@ def add_public_webhook_path(result: dict[str, Any], generator: Any, request: Any
                     ("404", "No active workflow has this token."),
                     ("413", "The body is larger than the limit."),
                     ("429", "The workflow's webhook rate limit was reached; see `Retry-After`."),
+                    ("503", "The database is unavailable and nothing was stored; retry after `Retry-After` seconds."),
                 )
             },
         },

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from athena_site.api.errors import ApplicationError, NotFound
 from workflows.models import ExecutionMode, Workflow, WorkflowExecution
@@ -76,15 +77,25 @@ def _rate_limit(workflow: Workflow) -> None:
         return
     window = int(time.time() // 60)
     key = f"workflows:webhook-rate:{workflow.pk}:{window}"
-    cache.add(key, 0, timeout=120)
     try:
-        count = cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, timeout=120)
-        count = 1
+        count = _count_request(key)
+    except (RedisError, OSError):
+        # The limit protects the workers, not the data. While the cache is down the event is
+        # stored and gets its 202 as usual, because many senders never retry a refused webhook.
+        logger.warning("Webhook rate limit skipped: the cache is unavailable", extra={"workflow_id": str(workflow.pk)})
+        return
     if count > limit:
         retry_after = max(1, 60 - int(time.time() % 60))
         raise WebhookRateLimited(headers={"Retry-After": str(retry_after)})
+
+
+def _count_request(key: str) -> int:
+    cache.add(key, 0, timeout=120)
+    try:
+        return cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, timeout=120)
+        return 1
 
 
 def webhook_receive(
