@@ -33,6 +33,8 @@ urlpatterns = [
     path("", include("accounts_auth.page_urls")),
     path("", include("providers.page_urls")),
     path("", include("workflows.page_urls")),
+    path("", include("agents.page_urls")),
+    path("", include("threads.page_urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

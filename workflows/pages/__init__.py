@@ -1,0 +1,1 @@
+"""Browser pages of the workflows app: workflows and their canvas editor, and executions."""
