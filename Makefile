@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
-TEST_TIMEOUT ?= 1500
+TEST_TIMEOUT ?= 2700
 
 .PHONY: help install run test lint worker beat bench fuzz
 
@@ -18,7 +18,7 @@ help:
 	@echo "make lint    ruff, Django's checks and OpenAPI schema validation"
 	@echo "make worker  start a Celery worker (needs REDIS_URL)"
 	@echo "make beat    start Celery beat (needs REDIS_URL)"
-	@echo "make bench   run the workflow benchmark (needs PostgreSQL and Redis)"
+	@echo "make bench   run the benchmark suite against n8n (needs root, PostgreSQL and Redis)"
 	@echo "make fuzz    fuzz every API operation with 100 examples each (schemathesis)"
 
 $(INSTALLED): pyproject.toml
@@ -64,9 +64,14 @@ lint: $(INSTALLED)
 	DJANGO_SETTINGS_MODULE=athena_site.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=athena_site.settings.test $(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 
-# Needs PostgreSQL and Redis on 127.0.0.1; results go to bench/results/ and docs/benchmarks.md.
+# Athena and n8n side by side. Needs root (wrk from Debian's packages, n8n's network namespace),
+# PostgreSQL and Redis on 127.0.0.1, and two empty Redis databases (12 and 13 unless BENCH_ARGS says
+# otherwise). Installs n8n into bench/.n8n/ and wrk when missing; results go to bench/results/ and
+# docs/benchmarks.md. BENCH_ARGS passes options to the suite (see `python -m bench.suite --help`).
 bench: $(INSTALLED)
-	$(BIN)/python bench/workflows.py
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
+	bench/install-n8n.sh
+	$(BIN)/python -m bench.suite $(BENCH_ARGS)
 
 fuzz: $(INSTALLED)
 	ATHENA_FUZZ_EXAMPLES=$${ATHENA_FUZZ_EXAMPLES:-100} ATHENA_FUZZ_COVERAGE=1 DJANGO_SETTINGS_MODULE=athena_site.settings.test \
