@@ -11,6 +11,7 @@ second, different DNS answer cannot slip in between the check and the connect.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import ipaddress
 import logging
 import re
@@ -664,6 +665,16 @@ class _AsyncCappedStream(httpx2.AsyncByteStream):
         await self._inner.aclose()
 
 
+@functools.cache
+def _default_ssl_context() -> ssl.SSLContext:
+    """Return the verifying TLS context every client without its own options shares.
+
+    Loading the CA bundle takes tens of milliseconds, which clients built per request (one per
+    LLM call, say) would otherwise pay each time; a context is safe to share between threads.
+    """
+    return httpx2.create_ssl_context(verify=True, trust_env=False)
+
+
 def _pool_options(
     *,
     verify: ssl.SSLContext | str | bool,
@@ -675,8 +686,12 @@ def _pool_options(
 ) -> dict[str, Any]:
     """Return the options shared by the sync and async connection pools."""
     limits = limits or _DEFAULT_HTTPX_LIMITS
+    if verify is True and cert is None:
+        ssl_context = _default_ssl_context()
+    else:
+        ssl_context = httpx2.create_ssl_context(verify=verify, cert=cert, trust_env=False)
     return {
-        "ssl_context": httpx2.create_ssl_context(verify=verify, cert=cert, trust_env=False),
+        "ssl_context": ssl_context,
         "max_connections": limits.max_connections,
         "max_keepalive_connections": limits.max_keepalive_connections,
         "keepalive_expiry": limits.keepalive_expiry,
