@@ -110,7 +110,7 @@ class AthenaServices(Services):
                 time.sleep(0.3)
         if answered < 2 * GUNICORN_WORKERS:
             raise RuntimeError(
-                f"gunicorn did not answer within {START_TIMEOUT_SECONDS} seconds. See {self.logs['gunicorn']}."
+                f"gunicorn did not respond within {START_TIMEOUT_SECONDS} seconds. See {self.logs['gunicorn']}."
             )
 
     def start_worker(self) -> None:

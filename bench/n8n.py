@@ -223,7 +223,7 @@ class N8n:
                     )
 
     def start(self) -> None:
-        """Start n8n and wait until both webhooks answer; raise RuntimeError when it does not come up."""
+        """Start n8n and wait until both webhooks respond; raise RuntimeError when it does not start."""
         log_file = open(self.log_dir / "n8n.log", "wb")  # noqa: SIM115 (kept open while n8n runs)
         self.process = subprocess.Popen(  # noqa: S603 (fixed command)
             self._isolated("start"), env=self.environment(), stdout=log_file, stderr=subprocess.STDOUT
@@ -238,7 +238,9 @@ class N8n:
             if status == 200 and '"greeting"' in body:
                 return
             time.sleep(1)
-        raise RuntimeError(f"n8n did not answer its webhook within {START_TIMEOUT_SECONDS} s.")
+        raise RuntimeError(
+            f"n8n did not respond on its webhook within {START_TIMEOUT_SECONDS} s. See {self.log_dir / 'n8n.log'}."
+        )
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{PORT}/webhook/{path}"

@@ -296,7 +296,7 @@ def measure_api(systems: Systems, repeats: int, seconds: int) -> dict[str, Any]:
                 payload = {"name": "Sized agent", "instructions": "Answer briefly."}
                 response = session.post(url, json=payload, headers=systems.headers, timeout=30)
             if response.status_code not in (200, 201):
-                raise RuntimeError(f"{method} {url} answered {response.status_code}: {response.text[:300]}")
+                raise RuntimeError(f"{method} {url} returned {response.status_code}: {response.text[:300]}")
             sizes[name] = len(response.content)
 
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in endpoints}

@@ -165,7 +165,7 @@ def test_mcp_failing_tool_error_reaches_model(owner_client, make_agent, fake_llm
     assert fake_mcp.calls == {"fail": 1}
 
 
-def test_mcp_dotted_tool_name_is_renamed_for_the_model(owner_client, make_agent, fake_llm, fake_mcp):
+def test_mcp_dotted_tool_name_renamed(owner_client, make_agent, fake_llm, fake_mcp):
     agent = make_agent(tools=[mcp_entry(fake_mcp.url, allowed_tools=["dots.name"])])
     fake_llm.reply(tool_calls=[{"name": "calc_dots_name", "arguments": {}}])
     fake_llm.reply("Done.")
@@ -345,7 +345,7 @@ def test_mcp_entry_invalid_is_422(owner_client, workspace, entry, message):
     assert response.json()["errors"]["tools.0"][0].startswith(message), response.json()
 
 
-def test_mcp_entry_with_account_of_other_workspace_is_422(owner_client, workspace):
+def test_mcp_foreign_account_rejected(owner_client, workspace):
     foreign = AccountFactory(workspace=WorkspaceFactory())
     entry = {"type": "mcp", "name": "calc", "url": "https://tools.example.com/mcp", "account_id": str(foreign.pk)}
 
@@ -377,7 +377,7 @@ def test_mcp_entry_with_non_header_credential_is_422(owner_client, workspace, pl
     assert location in response.json()["errors"]["tools.0"][0]
 
 
-def test_mcp_entry_name_taken_by_other_tool_is_422(owner_client, workspace):
+def test_mcp_duplicate_name_rejected(owner_client, workspace):
     tools = [
         {"type": "mcp", "name": "calc", "url": "https://tools.example.com/mcp"},
         {"type": "http", "name": "calc", "url": "https://api.example.com/"},

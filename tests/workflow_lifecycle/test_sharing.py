@@ -135,7 +135,8 @@ def test_share_public_link_runs_and_shows_token_once(owner_client, workflow, set
     listed = owner_client.get(f"/api/v1/workflows/{workflow.pk}/shares").json()["data"]
     response = Client().post(_public_url(share), {"input": {"name": "Ada"}}, content_type="application/json")
 
-    assert share["url"].endswith("/run") and "/public/workflows/" in share["url"]
+    assert share["url"].endswith("/run")
+    assert "/public/workflows/" in share["url"]
     assert listed[0]["url"] is None
     assert listed[0]["token_prefix"] == share["token_prefix"]
     assert response.status_code == 202, response.content

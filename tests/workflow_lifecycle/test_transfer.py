@@ -62,7 +62,8 @@ def test_export_names_references_and_holds_no_secret(owner_client, rich_workflow
     text = json.dumps(document)
     assert ACCOUNT_TOKEN not in text
     assert WEBHOOK_SECRET not in text
-    assert "webhook_token" not in text and rich_workflow.webhook_token not in text
+    assert "webhook_token" not in text
+    assert rich_workflow.webhook_token not in text
     assert document["format"] == "athena.workflow"
     assert document["format_version"] == 1
     assert document["references"]["accounts"] == [{"ref": "ref:account_1", "provider": "crm", "name": "CRM production"}]

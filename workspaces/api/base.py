@@ -122,8 +122,8 @@ class WorkspaceScopedViewSet(RequiredAbilityMixin, viewsets.GenericViewSet):
         return type(self).get_shared_queryset is not WorkspaceScopedViewSet.get_shared_queryset
 
     def is_shared_list(self) -> bool:
-        # Only the list reads `?shared=`: a create or another collection action always acts in
-        # the resolved workspace, whatever the query string says.
+        # Only the list reads `?shared=`. A create or another collection action acts in the
+        # resolved workspace, whatever the query string contains.
         if getattr(self, "detail", False) or getattr(self, "action", None) != "list":
             return False
         raw = self.request.query_params.get(SHARED_QUERY_PARAMETER, "").strip().lower()
