@@ -14,6 +14,7 @@ from urllib.parse import quote
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.test import override_settings
 from rest_framework.test import APIClient
 
 from accounts_auth.models import User
@@ -101,13 +102,15 @@ def celery_worker_process(
     CAPTURE.watch_file(log_path)
     previous_queue = app.conf.task_default_queue
     app.conf.task_default_queue = queue
-    app.conf.task_always_eager = False
+    # Celery reads the namespaced Django setting before its own configuration changes.
+    sending = override_settings(CELERY_TASK_ALWAYS_EAGER=False)
+    sending.enable()
     try:
         _wait_for_worker(app, process, log_path)
         yield {"queue": queue, "log_path": log_path, "pid": process.pid}
     finally:
         app.conf.task_default_queue = previous_queue
-        app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
+        sending.disable()
         process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=20)

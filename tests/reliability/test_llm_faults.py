@@ -9,14 +9,13 @@ fails the test instead of blocking it.
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import requests
 
 from agents import services as agent_services
-from athena_site.celery import app as celery_app
 from providers.llm import gateway
 from tests.agents.factories import llm_setup
 from tests.factories import UserFactory, WorkspaceFactory
@@ -233,9 +232,10 @@ def llm_workflow(workspace: Any, owner: Any, fake_llm: FakeLLM) -> Any:
 
 
 @pytest.fixture
-def run_inline(owner: Any, django_capture_on_commit_callbacks: Any) -> Iterator[Callable[[Any], WorkflowExecution]]:
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
+def run_inline(
+    owner: Any, django_capture_on_commit_callbacks: Any, settings: Any
+) -> Callable[[Any], WorkflowExecution]:
+    settings.CELERY_TASK_ALWAYS_EAGER = True
 
     def run(workflow: Any) -> WorkflowExecution:
         with django_capture_on_commit_callbacks(execute=True):
@@ -243,8 +243,7 @@ def run_inline(owner: Any, django_capture_on_commit_callbacks: Any) -> Iterator[
         execution.refresh_from_db()
         return execution
 
-    yield run
-    celery_app.conf.task_always_eager = previous
+    return run
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))

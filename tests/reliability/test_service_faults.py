@@ -248,14 +248,6 @@ def _executions_by_key(stack: AthenaStack, workflow_id: str) -> dict[str, tuple[
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "the Celery worker sometimes fails to restart its consumer when Redis comes back "
-        "(AttributeError: 'NoneType' object has no attribute 'hostname' in its bootsteps), "
-        "leaving accepted executions queued until the worker is restarted"
-    ),
-)
 def test_redis_outage_loses_no_webhook(stack, workflows, counting_server):
     workflow = workflows["redis_outage"]
 

@@ -368,12 +368,7 @@ def test_secret_webhook_signature_failures_do_not_leak(sightings, signed_hook, o
 
 @pytest.fixture
 def eager(settings):
-    from athena_site.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
+    settings.CELERY_TASK_ALWAYS_EAGER = True
 
 
 def test_secret_execution_data_of_workflow_using_secrets(

@@ -20,7 +20,6 @@ import requests
 from django.test import Client
 from rest_framework.test import APIClient
 
-from athena_site.celery import app as celery_app
 from athena_site.http import OutboundRequestBlocked, guarded_httpx_client, guarded_session
 from providers import oauth
 from providers.errors import OAuthRefreshFailed, OutboundDestinationBlocked
@@ -147,12 +146,9 @@ def jail(network_jail: NetworkJail, server: CountingServer, settings: Any, db: N
 
 
 @pytest.fixture(autouse=True)
-def eager_tasks() -> Iterator[None]:
+def eager_tasks(settings: Any) -> None:
     # Workflow runs are queued as Celery tasks, so they run inline here and the test can check the outcome.
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
+    settings.CELERY_TASK_ALWAYS_EAGER = True
 
 
 def url_for(host: str, server: CountingServer, path: str = "/") -> str:

@@ -9,22 +9,17 @@ from typing import Any
 
 import pytest
 
-from athena_site.celery import app as celery_app
 from tests.fakes import FakeServer
 from tests.workspaces.conftest import client_for
 from workflows.services.workflows import workflow_create
 
 
 @pytest.fixture(autouse=True)
-def eager_unless_integration(request):
+def eager_unless_integration(request, settings):
     """Run tasks inline, except in integration tests that talk to the real worker."""
-    if request.node.get_closest_marker("integration"):
-        yield
-        return
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
+    # Celery reads the namespaced Django setting before its own configuration changes.
+    if not request.node.get_closest_marker("integration"):
+        settings.CELERY_TASK_ALWAYS_EAGER = True
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts_auth.services import personal_access_token_create
-from athena_site.celery import app as celery_app
 from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
 from workspaces import registries
 from workspaces.models import Role
@@ -59,12 +58,10 @@ def outsider(db):
 
 
 @pytest.fixture
-def eager_celery():
+def eager_celery(settings):
     """Run tasks in the test process even when REDIS_URL points the app at a real broker."""
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
+    # Celery reads the namespaced Django setting before its own configuration changes.
+    settings.CELERY_TASK_ALWAYS_EAGER = True
 
 
 @pytest.fixture
