@@ -32,13 +32,16 @@ from workflows.models import (
 )
 from workflows.nodes import node_type
 from workflows.nodes.base import ERROR_HANDLE, MAIN, NodeContext, NodeError, NodeResult, Wait
-from workflows.timeouts import NodeTimeLimitExceeded, time_limit
+from workflows.timeouts import NodeTimeLimitExceeded, time_limit, time_limit_enforceable
 from workflows.validation import loop_body, topological_order
 
 logger = logging.getLogger(__name__)
 
 # Flush buffered pure-node results and renew the lease at least this often while running.
 FLUSH_INTERVAL_SECONDS = 1.0
+# How long a runner that serves a waiting webhook caller goes on after the response is recorded,
+# so that cheap trailing nodes finish in place rather than on a worker.
+ANSWER_GRACE_SECONDS = 0.1
 TRUNCATED_PREVIEW_CHARS = 2000
 _TRIGGER_FOR_MODE = {
     ExecutionMode.WEBHOOK: "trigger.webhook",
@@ -163,13 +166,22 @@ def _has_capacity(execution: WorkflowExecution, now: Any) -> bool:
 
 
 def execution_run(
-    *, execution_id: str, runner_id: str | None = None, hand_off_after: float | None = None
-) -> str | None:
-    """Run an execution until it finishes or waits; return its status, or None when not acquired.
+    *,
+    execution_id: str,
+    runner_id: str | None = None,
+    hand_off_after: float | None = None,
+    answer_first: bool = False,
+) -> WorkflowExecution | None:
+    """Run an execution until it finishes, waits or is handed off; None when it was not acquired.
 
-    With `hand_off_after` (seconds), a runner still working after that long queues the rest of
-    the execution for a worker before its next node and returns `queued`. A node that is
-    already running finishes first. Callers that run an execution inside a web request use it.
+    Returns the runner's copy of the execution, whose `status` and `response` are current. With
+    `hand_off_after` (seconds), a runner still working after that long queues the rest of the
+    execution for a worker before its next node, leaving it `queued`. A node that is already
+    running finishes first. Callers that run an execution inside a web request use it.
+
+    `answer_first` is for a runner that serves a waiting webhook caller: once a node records
+    the webhook response, the runner hands off before the next side-effecting node or after
+    ANSWER_GRACE_SECONDS, and it hands off any node whose time limit this thread cannot enforce.
     """
     runner_id = runner_id or new_runner_id()
     execution = execution_acquire(execution_id=execution_id, runner_id=runner_id)
@@ -178,6 +190,7 @@ def execution_run(
     runner = Runner(execution, runner_id)
     if hand_off_after is not None:
         runner.hand_off_at = time.monotonic() + hand_off_after
+    runner.answer_first = answer_first
     started = time.monotonic()
     logger.info(
         "Execution started", extra={"execution_id": str(execution.pk), "workflow_id": str(execution.workflow_id)}
@@ -198,7 +211,7 @@ def execution_run(
             "duration_ms": int((time.monotonic() - started) * 1000),
         },
     )
-    return runner.execution.status
+    return runner.execution
 
 
 class Runner:
@@ -231,6 +244,9 @@ class Runner:
         self.current_run: WorkflowNodeRun | None = None
         # Monotonic time after which the runner gives the execution back to the queue.
         self.hand_off_at: float | None = None
+        self.answer_first = False
+        # Monotonic time at which a node recorded the webhook response, when `answer_first`.
+        self.answered_at: float | None = None
         # Options of a test run ({live, pinned, node_id, input, trigger_node}), None in other modes.
         self.test: dict[str, Any] | None = (
             (snapshot.get("test") or {}) if execution.mode == ExecutionMode.TEST else None
@@ -296,7 +312,7 @@ class Runner:
             # Saved graphs are validated, so this is a node type removed since the save.
             self._fail_node(node, -1, None, NodeError(f"Unknown node type '{node['type']}'.", retryable=False))
         elif not self._resolved(self.runs.get((node_id, -1))):
-            self._between_nodes(side_effect=kind.side_effect)
+            self._between_nodes(node, kind)
             self._execute(node, kind, -1, self.test.get("input"), {}, None)
         run = self.runs[(node_id, -1)]
         self._finish(ExecutionStatus.SUCCEEDED, output=run.output)
@@ -334,7 +350,7 @@ class Runner:
             return
         node = self.nodes[node_id]
         kind = node_type(node["type"])
-        self._between_nodes(side_effect=bool(kind and kind.side_effect))
+        self._between_nodes(node, kind)
 
         if kind is None:
             self._fail_node(node, index, None, NodeError(f"Unknown node type '{node['type']}'.", retryable=False))
@@ -478,6 +494,8 @@ class Runner:
         if result.response is not None and self.execution.response is None:
             self.execution.response = redact(cap_output(result.response), self.secret_values)
             updates["response"] = self.execution.response
+            if self.answer_first:
+                self.answered_at = time.monotonic()
         if kind.side_effect or updates:
             self._flush([run], execution_updates=updates)
         else:
@@ -605,10 +623,23 @@ class Runner:
 
     # --- persistence under the lease ---------------------------------------------------------
 
-    def _between_nodes(self, *, side_effect: bool) -> None:
-        if self.hand_off_at is not None and time.monotonic() >= self.hand_off_at:
+    def _hands_off_before(self, node: dict, kind: Any) -> bool:
+        now = time.monotonic()
+        if self.hand_off_at is not None and now >= self.hand_off_at:
+            return True
+        if not self.answer_first:
+            return False
+        if kind is not None and kind.interruptible and node.get("timeout_seconds") and not time_limit_enforceable():
+            return True
+        if self.answered_at is None:
+            return False
+        return bool(kind and kind.side_effect) or now - self.answered_at >= ANSWER_GRACE_SECONDS
+
+    def _between_nodes(self, node: dict, kind: Any) -> None:
+        if self._hands_off_before(node, kind):
             self.requeue()
             raise _Stopped
+        side_effect = bool(kind and kind.side_effect)
         deadline = self.execution.deadline_at
         if deadline is not None and timezone.now() >= deadline:
             timeout = self.settings.get("timeout_seconds")

@@ -35,7 +35,8 @@ def run_execution(execution_id: str) -> str | None:
     """Run an execution until it finishes or waits; a vanished, finished or leased one is left alone."""
     from workflows.engine import execution_run
 
-    return execution_run(execution_id=execution_id)
+    execution = execution_run(execution_id=execution_id)
+    return execution.status if execution is not None else None
 
 
 @shared_task(name="workflows.reap_executions", ignore_result=True)

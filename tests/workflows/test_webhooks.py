@@ -4,12 +4,14 @@ import hashlib
 import hmac
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
-from tests.workflows.conftest import chain, node, trigger
+from tests.workflows.conftest import chain, node, node_runs, trigger
 from workflows.models import WorkflowExecution
 from workflows.services.workflows import workflow_update
 
@@ -144,8 +146,10 @@ def test_webhook_rate_limit_is_429(hook, owner, on_commit):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_webhook_sync_response(make_workflow, settings):
+@pytest.mark.parametrize("inline", [True, False], ids=["in-request", "on-worker"])
+def test_webhook_sync_response(make_workflow, settings, inline):
     settings.WORKFLOWS_SYNC_WEBHOOK_TIMEOUT_SECONDS = 10
+    settings.WORKFLOWS_SYNC_WEBHOOK_INLINE = inline
     workflow = make_workflow(
         [
             trigger(kind="trigger.webhook"),
@@ -191,3 +195,104 @@ def test_webhook_of_workspace_being_deleted_is_not_found(hook, workspace):
     assert response.status_code == 404, response.content
     assert response.json()["code"] == "not_found"
     assert not WorkflowExecution.objects.filter(workflow=hook).exists()
+
+
+def _answering(make_workflow, *after: dict, **data):
+    """A webhook workflow that answers its caller, then runs the nodes `after` in a chain."""
+    nodes = [
+        trigger(kind="trigger.webhook"),
+        node("reply", "respond_to_webhook", parameters={"body": {"hi": "{{ input.name }}"}}),
+        *after,
+    ]
+    return make_workflow(nodes, chain("start", "reply", *(step["id"] for step in after)), **data)
+
+
+def test_inline_webhook_answers_without_a_worker(make_workflow, django_capture_on_commit_callbacks):
+    workflow = _answering(make_workflow, node("tail", "set", parameters={"values": {"done": True}}))
+
+    with django_capture_on_commit_callbacks() as sent:
+        response = Client().post(_url(workflow), b'{"name": "Ada"}', content_type="application/json")
+
+    assert response.status_code == 200, response.content
+    assert response.json() == {"hi": "Ada"}
+    assert sent == []
+    execution = WorkflowExecution.objects.get(workflow=workflow)
+    assert execution.status == "succeeded"
+    assert execution.dispatched_at is not None
+    assert node_runs(execution)["tail"].output == {"done": True}
+
+
+def test_inline_webhook_hands_side_effects_to_a_worker(make_workflow, http_server, django_capture_on_commit_callbacks):
+    workflow = _answering(make_workflow, node("notify", "http_request", parameters={"url": f"{http_server.url}/n"}))
+
+    with django_capture_on_commit_callbacks() as sent:
+        response = Client().post(_url(workflow), b'{"name": "Ada"}', content_type="application/json")
+    execution = WorkflowExecution.objects.get(workflow=workflow)
+    handed_off = execution.status
+
+    assert response.json() == {"hi": "Ada"}
+    assert handed_off == "queued"
+    assert http_server.count("/n") == 0
+    assert len(sent) == 1
+    sent[0]()
+    execution.refresh_from_db()
+    assert execution.status == "succeeded"
+    assert http_server.count("/n") == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_inline_webhook_hands_off_a_limit_this_thread_cannot_enforce(make_workflow, caplog):
+    workflow = _answering(make_workflow, node("tail", "noop", timeout_seconds=5))
+    responses = []
+
+    def call() -> None:
+        # Only the main thread can enforce a node's time limit, as in a threaded web server.
+        responses.append(Client().post(_url(workflow), b'{"name": "Ada"}', content_type="application/json"))
+        connection.close()
+
+    with caplog.at_level("INFO", logger="workflows.engine"):
+        caller = threading.Thread(target=call)
+        caller.start()
+        caller.join(timeout=30)
+
+    # The handed-off rest runs as an eager task inside the hand-off, so its runner stops first.
+    stops = [record.status for record in caplog.records if record.getMessage() == "Execution stopped"]
+    assert responses[0].json() == {"hi": "Ada"}
+    assert stops == ["succeeded", "queued"]
+    assert WorkflowExecution.objects.get(workflow=workflow).status == "succeeded"
+
+
+def test_inline_webhook_at_concurrency_limit_goes_to_a_worker(
+    make_workflow, settings, django_capture_on_commit_callbacks
+):
+    settings.WORKFLOWS_SYNC_WEBHOOK_TIMEOUT_SECONDS = 0.2
+    workflow = _answering(make_workflow, settings={"max_concurrency": 1})
+    WorkflowExecution.objects.create(
+        workspace=workflow.workspace,
+        workflow=workflow,
+        status="running",
+        lease_owner="elsewhere",
+        lease_expires_at=timezone.now() + timedelta(minutes=5),
+        workflow_data={"nodes": [], "edges": [], "settings": {"max_concurrency": 1}},
+    )
+
+    with django_capture_on_commit_callbacks() as sent:
+        response = Client().post(_url(workflow), b'{"name": "Ada"}', content_type="application/json")
+
+    assert response.status_code == 202, response.content
+    assert len(sent) == 1
+    assert WorkflowExecution.objects.filter(workflow=workflow, status="queued").count() == 1
+
+
+def test_inline_webhook_replay_does_not_run_again(make_workflow, django_capture_on_commit_callbacks):
+    workflow = _answering(make_workflow)
+    headers = {"HTTP_IDEMPOTENCY_KEY": "order-7"}
+    first = Client().post(_url(workflow), b'{"name": "Ada"}', content_type="application/json", **headers)
+
+    with django_capture_on_commit_callbacks() as sent:
+        again = Client().post(_url(workflow), b'{"name": "Bob"}', content_type="application/json", **headers)
+
+    assert first.json() == {"hi": "Ada"}
+    assert again.json() == {"hi": "Ada"}
+    assert sent == []
+    assert WorkflowExecution.objects.filter(workflow=workflow).count() == 1

@@ -10,8 +10,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from athena_site.api.errors import ApplicationError
+from workflows.engine import execution_run
 from workflows.models import FINISHED_STATUSES, WorkflowExecution
-from workflows.services.webhooks import webhook_receive
+from workflows.services.executions import execution_dispatch
+from workflows.services.webhooks import answers_webhook, webhook_receive
 
 logger = logging.getLogger(__name__)
 
@@ -43,9 +45,34 @@ def _accepted(execution: WorkflowExecution, replayed: bool) -> JsonResponse:
     return response
 
 
-def _wait_for_response(execution: WorkflowExecution, timeout: float) -> dict[str, Any] | None:
+def _run_in_request(execution: WorkflowExecution, deadline: float) -> tuple[bool, dict[str, Any] | None]:
+    """Run the execution in this request until it answers, stops or hands off; return `(settled, response)`.
+
+    `settled` is True when the execution answered or finished here, so nothing is left to wait
+    for. The execution was stored before, so whatever happens here, it is not lost: a runner
+    that dies leaves a lease that runs out, and the reaper gives the execution to a worker.
+    """
+    try:
+        ran = execution_run(
+            execution_id=str(execution.pk),
+            hand_off_after=max(0.0, deadline - time.monotonic()),
+            answer_first=True,
+        )
+        if ran is None:
+            # Not acquired: the workflow already runs its maximum of concurrent executions, and
+            # a worker admits this one when a slot frees up.
+            execution_dispatch(execution=execution)
+            return False, None
+    except (OperationalError, InterfaceError):
+        logger.warning(
+            "Webhook execution stopped: the database is unavailable", extra={"execution_id": str(execution.pk)}
+        )
+        return True, None
+    return ran.response is not None or ran.status in FINISHED_STATUSES, ran.response
+
+
+def _wait_for_response(execution: WorkflowExecution, deadline: float) -> dict[str, Any] | None:
     """Poll the execution until a `respond_to_webhook` node responded, it finished, or time ran out."""
-    deadline = time.monotonic() + timeout
     while True:
         row = WorkflowExecution.objects.filter(pk=execution.pk).values("response", "status").first()
         if row is None or row["response"] is not None or row["status"] in FINISHED_STATUSES:
@@ -68,14 +95,15 @@ def _answer(response: dict[str, Any]) -> HttpResponse:
     return reply
 
 
-def _answers_webhook(execution: WorkflowExecution) -> bool:
-    nodes = (execution.workflow_data or {}).get("nodes", [])
-    return any(node.get("type") == "respond_to_webhook" and not node.get("disabled") for node in nodes)
-
-
 @csrf_exempt
 def public_webhook(request: HttpRequest, webhook_token: str) -> HttpResponse:
-    """Start the workflow that owns `webhook_token`: 202 with the execution id, or its webhook response."""
+    """Start the workflow that owns `webhook_token`: 202 with the execution id, or its webhook response.
+
+    A workflow that answers its caller runs inside this request when WORKFLOWS_SYNC_WEBHOOK_INLINE
+    is on, which spares the round trip through the queue; otherwise a worker runs it and this
+    request polls for the answer.
+    """
+    inline = settings.WORKFLOWS_SYNC_WEBHOOK_INLINE
     raw_body = request.body
     if len(raw_body) > settings.ATHENA_MAX_REQUEST_BYTES:
         return JsonResponse({"message": "The request body is too large.", "code": "payload_too_large"}, status=413)
@@ -87,6 +115,7 @@ def public_webhook(request: HttpRequest, webhook_token: str) -> HttpResponse:
             query={key: values[0] if len(values) == 1 else values for key, values in request.GET.lists()},
             raw_body=raw_body,
             content_type=request.content_type or "",
+            run_answering_inline=inline,
         )
     except ApplicationError as exc:
         return _error(exc)
@@ -95,12 +124,16 @@ def public_webhook(request: HttpRequest, webhook_token: str) -> HttpResponse:
         # during the commit itself, a retry with the same Idempotency-Key finds the stored event.
         return _unavailable()
 
-    if _answers_webhook(execution):
+    if not answers_webhook((execution.workflow_data or {}).get("nodes", [])):
+        return _accepted(execution, replayed)
+    deadline = time.monotonic() + settings.WORKFLOWS_SYNC_WEBHOOK_TIMEOUT_SECONDS
+    settled, response = _run_in_request(execution, deadline) if inline and not replayed else (False, None)
+    if not settled:
         try:
-            response = _wait_for_response(execution, settings.WORKFLOWS_SYNC_WEBHOOK_TIMEOUT_SECONDS)
+            response = _wait_for_response(execution, deadline)
         except (OperationalError, InterfaceError):
             # The execution is stored and runs once the database is back, so it is still accepted.
             response = None
-        if response is not None:
-            return _answer(response)
+    if response is not None:
+        return _answer(response)
     return _accepted(execution, replayed)

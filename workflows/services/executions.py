@@ -29,11 +29,15 @@ def execution_dispatch(*, execution: WorkflowExecution) -> None:
     A send that fails after the commit is logged, not raised: the execution is already stored
     and the reaper sends it again.
     """
-    from workflows.tasks import run_execution
-
     now = timezone.now()
     WorkflowExecution.objects.filter(pk=execution.pk).update(dispatched_at=now)
     execution.dispatched_at = now
+    _send_on_commit(execution)
+
+
+def _send_on_commit(execution: WorkflowExecution) -> None:
+    from workflows.tasks import run_execution
+
     run_execution.delay_on_commit(str(execution.pk))
 
 
@@ -61,9 +65,14 @@ def execution_create(
     user: Any = None,
     idempotency_key: str | None = None,
     snapshot: dict[str, Any] | None = None,
+    dispatch: bool = True,
     **fields: Any,
 ) -> WorkflowExecution:
     """Store a queued execution over the workflow's current graph and queue it on commit.
+
+    With `dispatch=False` nothing is sent to a worker: the caller runs the execution itself
+    right away. The send time is recorded either way, so if the caller dies first, the reaper
+    sends the execution after `WORKFLOWS_QUEUED_RESEND_SECONDS`.
 
     Raises IntegrityError when `idempotency_key` is taken for the workflow; callers that pass a
     key handle it.
@@ -71,20 +80,21 @@ def execution_create(
     data = snapshot or workflow_snapshot(workflow=workflow)
     # A retry may run an older snapshot; the execution points at the version it actually runs.
     version_number = (data.get("workflow") or {}).get("version", workflow.version)
-    with transaction.atomic():
-        execution = WorkflowExecution.objects.create(
-            workspace_id=workflow.workspace_id,
-            workflow=workflow,
-            version=workflow.versions.filter(number=version_number).first(),
-            status=ExecutionStatus.QUEUED,
-            mode=mode,
-            trigger_payload=payload,
-            idempotency_key=idempotency_key,
-            workflow_data=data,
-            created_by=user if getattr(user, "is_authenticated", False) else None,
-            **fields,
-        )
-        execution_dispatch(execution=execution)
+    execution = WorkflowExecution.objects.create(
+        workspace_id=workflow.workspace_id,
+        workflow=workflow,
+        version=workflow.versions.filter(number=version_number).first(),
+        status=ExecutionStatus.QUEUED,
+        mode=mode,
+        trigger_payload=payload,
+        idempotency_key=idempotency_key,
+        workflow_data=data,
+        created_by=user if getattr(user, "is_authenticated", False) else None,
+        dispatched_at=timezone.now(),
+        **fields,
+    )
+    if dispatch:
+        _send_on_commit(execution)
     logger.info(
         "Execution queued", extra={"execution_id": str(execution.pk), "workflow_id": str(workflow.pk), "mode": mode}
     )

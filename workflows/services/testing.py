@@ -100,8 +100,8 @@ def _start(
 
     # The row is committed before the run, so a web process that dies here leaves an undispatched
     # queued execution, which the reaper sends to a worker.
-    status = execution_run(execution_id=str(execution.pk), hand_off_after=settings.WORKFLOWS_TEST_SYNC_TIMEOUT_SECONDS)
-    if status is None:
+    ran = execution_run(execution_id=str(execution.pk), hand_off_after=settings.WORKFLOWS_TEST_SYNC_TIMEOUT_SECONDS)
+    if ran is None:
         execution_dispatch(execution=execution)
     execution.refresh_from_db()
     return execution

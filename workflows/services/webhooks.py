@@ -98,14 +98,28 @@ def _count_request(key: str) -> int:
         return 1
 
 
+def answers_webhook(nodes: list[dict]) -> bool:
+    """Whether a graph answers its webhook caller itself, through an enabled `respond_to_webhook` node."""
+    return any(node.get("type") == "respond_to_webhook" and not node.get("disabled") for node in nodes)
+
+
 def webhook_receive(
-    *, token: str, method: str, headers: dict[str, str], query: dict[str, Any], raw_body: bytes, content_type: str
+    *,
+    token: str,
+    method: str,
+    headers: dict[str, str],
+    query: dict[str, Any],
+    raw_body: bytes,
+    content_type: str,
+    run_answering_inline: bool = False,
 ) -> tuple[WorkflowExecution, bool]:
     """Check the request and start the workflow; return `(execution, replayed)`.
 
     `replayed` is True when the Idempotency-Key was seen within 24 hours: the earlier
-    execution is returned and nothing new runs. Raises NotFound for an unknown or inactive
-    token or a workspace being deleted, InvalidSignature (401) and WebhookRateLimited (429).
+    execution is returned and nothing new runs. With `run_answering_inline`, an execution of a
+    workflow that answers its caller is not sent to a worker, because the caller runs it. Raises
+    NotFound for an unknown or inactive token or a workspace being deleted, InvalidSignature
+    (401) and WebhookRateLimited (429).
     """
     workflow = Workflow.objects.filter(webhook_token=token, active=True, workspace__deleting_at__isnull=True).first()
     if workflow is None:
@@ -128,10 +142,11 @@ def webhook_receive(
     payload = trigger_payload(
         body=parse_body(raw_body, content_type), headers=_visible_headers(headers), query=query, method=method
     )
+    dispatch = not (run_answering_inline and answers_webhook(workflow.nodes))
     try:
         with transaction.atomic():
             execution = execution_create(
-                workflow=workflow, mode=ExecutionMode.WEBHOOK, payload=payload, idempotency_key=key
+                workflow=workflow, mode=ExecutionMode.WEBHOOK, payload=payload, idempotency_key=key, dispatch=dispatch
             )
     except IntegrityError:
         # A concurrent request with the same key won the insert, or an old execution holds the key.
@@ -140,7 +155,7 @@ def webhook_receive(
             return existing, True
         WorkflowExecution.objects.filter(workflow=workflow, idempotency_key=key).update(idempotency_key=None)
         execution = execution_create(
-            workflow=workflow, mode=ExecutionMode.WEBHOOK, payload=payload, idempotency_key=key
+            workflow=workflow, mode=ExecutionMode.WEBHOOK, payload=payload, idempotency_key=key, dispatch=dispatch
         )
     return execution, False
 
