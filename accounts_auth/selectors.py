@@ -2,9 +2,15 @@
 
 import hmac
 import uuid
+from importlib import import_module
+from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
 from accounts_auth import tokens
 from accounts_auth.models import PersonalAccessToken, ServiceAccount, User
@@ -75,10 +81,43 @@ def user_check_password(*, email: str, password: str) -> User | None:
 
 
 def user_session_list(*, user: User) -> list:
-    """List the user's live browser sessions, newest activity first, dropping ones that ended."""
+    """List the user's live browser sessions, newest activity first, dropping ones that ended.
+
+    A session has ended when the session store no longer holds it, or when it no longer signs
+    in this user (another user, or a password changed since). With the database session store
+    this takes three queries for any number of sessions; other stores are asked per session.
+    """
     from allauth.usersessions.models import UserSession
 
-    return sorted(UserSession.objects.purge_and_list(user), key=lambda item: item.last_seen_at, reverse=True)
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    if not issubclass(store, DatabaseSessionStore):
+        live = UserSession.objects.purge_and_list(user)
+    else:
+        sessions = list(UserSession.objects.filter(user_id=user.pk))
+        stored = store.get_model_class().objects.filter(
+            session_key__in=[session.session_key for session in sessions], expire_date__gt=timezone.now()
+        )
+        data = {row.session_key: row.session_data for row in stored}
+        live = [session for session in sessions if _signs_in(store(), data.get(session.session_key), user)]
+        ended = [session.pk for session in sessions if session not in live]
+        if ended:
+            UserSession.objects.filter(pk__in=ended).delete()
+    return sorted(live, key=lambda item: item.last_seen_at, reverse=True)
+
+
+def _signs_in(store: Any, encoded: str | None, user: User) -> bool:
+    """Tell whether encoded session data still signs in `user`, as Django's `get_user` would decide."""
+    if encoded is None:
+        return False
+    data = store.decode(encoded)
+    if (
+        str(data.get(SESSION_KEY)) != str(user.pk)
+        or data.get(BACKEND_SESSION_KEY) not in settings.AUTHENTICATION_BACKENDS
+    ):
+        return False
+    session_hash = data.get(HASH_SESSION_KEY) or ""
+    hashes = [user.get_session_auth_hash(), *user.get_session_auth_fallback_hash()]
+    return any(constant_time_compare(session_hash, expected) for expected in hashes)
 
 
 def user_session_get_for_user(*, session_id: object, user: User):

@@ -545,6 +545,11 @@ def _connect_error(host: str, exc: OSError) -> httpcore2.ConnectError:
     return httpcore2.ConnectError(f"Failed to resolve {host!r}: {exc}")
 
 
+def _no_delay(socket_options: Iterable[Any] | None) -> list[Any]:
+    """Add TCP_NODELAY, so that a request written as headers then body is not held back by Nagle's algorithm."""
+    return [*(socket_options or ()), (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+
+
 class _GuardedNetworkBackend(httpcore2.NetworkBackend):
     """Network backend that resolves and checks each new connection's host, then connects to the checked IP."""
 
@@ -565,7 +570,7 @@ class _GuardedNetworkBackend(httpcore2.NetworkBackend):
         except OSError as exc:
             raise _connect_error(host, exc) from exc
         return self._inner.connect_tcp(
-            address, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+            address, port, timeout=timeout, local_address=local_address, socket_options=_no_delay(socket_options)
         )
 
     def connect_unix_socket(
@@ -602,7 +607,7 @@ class _AsyncGuardedNetworkBackend(httpcore2.AsyncNetworkBackend):
         except OSError as exc:
             raise _connect_error(host, exc) from exc
         return await self._inner.connect_tcp(
-            address, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+            address, port, timeout=timeout, local_address=local_address, socket_options=_no_delay(socket_options)
         )
 
     async def connect_unix_socket(

@@ -125,13 +125,23 @@ class WorkspacePermission(BasePermission):
             # Already checked against the workspace in has_permission.
             return True
 
+        from workspaces.selectors import membership_role_for_request
+
+        workspace = view.get_object_workspace(obj)
+        required = view.get_required_ability()
         share_getter = getattr(view, "get_share_permission", None)
+        share_permission = None
+        # A share only matters when the caller's role does not already allow the action.
+        if share_getter and not role_allows(
+            membership_role_for_request(request=request, workspace_id=workspace.pk), required
+        ):
+            share_permission = share_getter(obj)
         ability_object_id = getattr(view, "get_ability_object_id", None)
         check_permission(
             request=request,
-            workspace=view.get_object_workspace(obj),
-            required=view.get_required_ability(),
+            workspace=workspace,
+            required=required,
             object_id=ability_object_id(obj) if ability_object_id else obj.pk,
-            share_permission=share_getter(obj) if share_getter else None,
+            share_permission=share_permission,
         )
         return True

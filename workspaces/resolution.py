@@ -10,7 +10,7 @@ from typing import Any
 
 from athena_site.api.errors import NotFound
 from workspaces.models import Workspace
-from workspaces.selectors import WORKSPACE_NOT_FOUND, workspace_find_for_user
+from workspaces.selectors import WORKSPACE_NOT_FOUND, membership_role_remember, workspace_find_for_user
 
 WORKSPACE_HEADER = "HTTP_X_WORKSPACE"
 WORKSPACE_QUERY_PARAMETER = "workspace"
@@ -65,4 +65,5 @@ def workspace_resolve_for_request(*, request: Any) -> Workspace:
     if workspace is None:
         raise WorkspaceNotFound()
     setattr(request, _RESOLVED_ATTRIBUTE, workspace)
+    membership_role_remember(request=request, workspace=workspace)
     return workspace

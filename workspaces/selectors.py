@@ -15,6 +15,7 @@ from workspaces import registries
 from workspaces.models import CommandRoomTask, Invitation, Membership, Role, Variable, Workspace
 
 WORKSPACE_NOT_FOUND = "workspace_not_found"
+_ROLE_HINTS_ATTRIBUTE = "_workspace_role_hints"
 _ROLES_ATTRIBUTE = "_workspace_roles"
 
 
@@ -50,8 +51,23 @@ def _roles_for_request(request: Any) -> dict[uuid.UUID, str]:
     return roles
 
 
+def membership_role_remember(*, request: Any, workspace: Workspace) -> None:
+    """Keep the caller's role in `workspace`, read with its `role` annotation, for this request's checks.
+
+    A list or create then checks the role without reading all of the caller's memberships.
+    """
+    role = getattr(workspace, "role", None)
+    if role is not None and getattr(request, _ROLES_ATTRIBUTE, None) is None:
+        hints = getattr(request, _ROLE_HINTS_ATTRIBUTE, None) or {}
+        hints[workspace.pk] = role
+        setattr(request, _ROLE_HINTS_ATTRIBUTE, hints)
+
+
 def membership_role_for_request(*, request: Any, workspace_id: uuid.UUID) -> str | None:
     """Return the caller's role in a workspace, or None when the caller is not a member."""
+    hints = getattr(request, _ROLE_HINTS_ATTRIBUTE, None)
+    if hints and workspace_id in hints:
+        return hints[workspace_id]
     return _roles_for_request(request).get(workspace_id)
 
 

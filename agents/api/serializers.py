@@ -6,7 +6,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from agents.conf import agent_setting
+from agents.conf import agent_setting, default_limits
 from agents.models import (
     Agent,
     AgentRun,
@@ -117,7 +117,11 @@ class AgentSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(LimitsSerializer)
     def get_limits(self, agent: Agent) -> dict[str, Any]:
-        return effective_limits(agent)
+        # Read the default limits from the settings once per response, not once per agent.
+        root = self.root
+        if not hasattr(root, "_default_limits"):
+            root._default_limits = default_limits()
+        return effective_limits(agent, root._default_limits)
 
 
 class AgentWriteSerializer(serializers.Serializer):

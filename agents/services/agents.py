@@ -33,9 +33,13 @@ _AGENT_FIELDS = (
 )
 
 
-def effective_limits(agent: Agent) -> dict[str, Any]:
-    """Return the agent's limits with the settings' defaults filled in for the keys it does not set."""
-    return {**default_limits(), **{key: value for key, value in (agent.limits or {}).items() if value is not None}}
+def effective_limits(agent: Agent, defaults: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return the agent's limits with the settings' defaults filled in for the keys it does not set.
+
+    Pass `defaults` (from `default_limits()`) when filling in many agents at once.
+    """
+    own = {key: value for key, value in (agent.limits or {}).items() if value is not None}
+    return {**(defaults if defaults is not None else default_limits()), **own}
 
 
 def model_and_account(

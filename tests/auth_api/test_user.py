@@ -4,7 +4,11 @@ import io
 
 import pytest
 from allauth.usersessions.models import UserSession
+from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from PIL import Image
 
 USER_URL = "/api/v1/user"
@@ -154,6 +158,34 @@ def test_sessions_listed_after_login(browser_client, verified_user):
     assert response.status_code == 200, response.content
     assert body["meta"]["total"] == 1
     assert body["data"][0]["is_current"] is True
+
+
+def test_sessions_list_drops_ended_sessions(verified_user, api_client, bearer):
+    browsers = [Client() for _ in range(3)]
+    for browser in browsers:
+        browser.force_login(verified_user)
+        assert browser.get(USER_URL).status_code == 200
+    Session.objects.filter(session_key=browsers[0].session.session_key).delete()
+    # A session signed with another user's id no longer signs in this user.
+    tampered = SessionStore(session_key=browsers[1].session.session_key)
+    tampered[SESSION_KEY] = "0"
+    tampered.save()
+
+    response = api_client.get(SESSIONS_URL, **bearer)
+
+    assert response.status_code == 200, response.content
+    assert response.json()["meta"]["total"] == 1
+    assert list(UserSession.objects.values_list("session_key", flat=True)) == [browsers[2].session.session_key]
+
+
+def test_sessions_list_drops_sessions_of_an_old_password(browser_client, verified_user, api_client, bearer):
+    verified_user.set_password("a-new-long-password")
+    verified_user.save()
+
+    response = api_client.get(SESSIONS_URL, **bearer)
+
+    assert response.json()["meta"]["total"] == 0
+    assert not UserSession.objects.exists()
 
 
 def test_session_revocation_ends_it(browser_client, api_client, bearer, verified_user):
