@@ -83,7 +83,7 @@ def user_check_password(*, email: str, password: str) -> User | None:
 def user_session_list(*, user: User) -> list:
     """List the user's live browser sessions, newest activity first, dropping ones that ended.
 
-    A session has ended when the session store no longer holds it, or when it no longer signs
+    A session has ended when the session store no longer contains it, or when it no longer signs
     in this user (another user, or a password changed since). With the database session store
     this takes three queries for any number of sessions; other stores are asked per session.
     """

@@ -179,9 +179,9 @@ def execution_run(
     execution for a worker before its next node, leaving it `queued`. A node that is already
     running finishes first. Callers that run an execution inside a web request use it.
 
-    `answer_first` is for a runner that serves a waiting webhook caller: once a node records
-    the webhook response, the runner hands off before the next side-effecting node or after
-    ANSWER_GRACE_SECONDS, and it hands off any node whose time limit this thread cannot enforce.
+    `answer_first` is for a runner that serves a waiting webhook caller. Once a node records the
+    webhook response, the runner hands off before the next side-effecting node or after
+    ANSWER_GRACE_SECONDS. It also hands off any node whose time limit this thread cannot enforce.
     """
     runner_id = runner_id or new_runner_id()
     execution = execution_acquire(execution_id=execution_id, runner_id=runner_id)

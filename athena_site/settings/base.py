@@ -375,7 +375,7 @@ LOGGING = {
 # Workflows
 # Seconds the public webhook waits for a `respond_to_webhook` response before it returns 202.
 WORKFLOWS_SYNC_WEBHOOK_TIMEOUT_SECONDS = float(env_str("WORKFLOWS_SYNC_WEBHOOK_TIMEOUT_SECONDS", "30"))
-# Run a workflow that answers its webhook inside the request instead of on a worker.
+# Run a workflow that responds to its webhook inside the request instead of on a worker.
 WORKFLOWS_SYNC_WEBHOOK_INLINE = env_bool("WORKFLOWS_SYNC_WEBHOOK_INLINE", True)
 # A node output larger than this (as JSON) is stored as a marker with a truncated preview.
 WORKFLOWS_MAX_NODE_OUTPUT_BYTES = env_int("WORKFLOWS_MAX_NODE_OUTPUT_BYTES", 256 * 1024)

@@ -178,7 +178,7 @@ def test_sessions_list_drops_ended_sessions(verified_user, api_client, bearer):
     assert list(UserSession.objects.values_list("session_key", flat=True)) == [browsers[2].session.session_key]
 
 
-def test_sessions_list_drops_sessions_of_an_old_password(browser_client, verified_user, api_client, bearer):
+def test_sessions_list_drops_old_password(browser_client, verified_user, api_client, bearer):
     verified_user.set_password("a-new-long-password")
     verified_user.save()
 

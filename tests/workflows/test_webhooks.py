@@ -198,7 +198,7 @@ def test_webhook_of_workspace_being_deleted_is_not_found(hook, workspace):
 
 
 def _answering(make_workflow, *after: dict, **data):
-    """A webhook workflow that answers its caller, then runs the nodes `after` in a chain."""
+    """Create a webhook workflow that responds to its caller, then runs the nodes `after` in a chain."""
     nodes = [
         trigger(kind="trigger.webhook"),
         node("reply", "respond_to_webhook", parameters={"body": {"hi": "{{ input.name }}"}}),
@@ -207,7 +207,7 @@ def _answering(make_workflow, *after: dict, **data):
     return make_workflow(nodes, chain("start", "reply", *(step["id"] for step in after)), **data)
 
 
-def test_inline_webhook_answers_without_a_worker(make_workflow, django_capture_on_commit_callbacks):
+def test_inline_webhook_needs_no_worker(make_workflow, django_capture_on_commit_callbacks):
     workflow = _answering(make_workflow, node("tail", "set", parameters={"values": {"done": True}}))
 
     with django_capture_on_commit_callbacks() as sent:
@@ -222,7 +222,7 @@ def test_inline_webhook_answers_without_a_worker(make_workflow, django_capture_o
     assert node_runs(execution)["tail"].output == {"done": True}
 
 
-def test_inline_webhook_hands_side_effects_to_a_worker(make_workflow, http_server, django_capture_on_commit_callbacks):
+def test_inline_webhook_defers_side_effects(make_workflow, http_server, django_capture_on_commit_callbacks):
     workflow = _answering(make_workflow, node("notify", "http_request", parameters={"url": f"{http_server.url}/n"}))
 
     with django_capture_on_commit_callbacks() as sent:
@@ -241,12 +241,12 @@ def test_inline_webhook_hands_side_effects_to_a_worker(make_workflow, http_serve
 
 
 @pytest.mark.django_db(transaction=True)
-def test_inline_webhook_hands_off_a_limit_this_thread_cannot_enforce(make_workflow, caplog):
+def test_inline_webhook_defers_unenforced_timeout(make_workflow, caplog):
     workflow = _answering(make_workflow, node("tail", "noop", timeout_seconds=5))
     responses = []
 
     def call() -> None:
-        # Only the main thread can enforce a node's time limit, as in a threaded web server.
+        # Sent from a thread other than the main one, as in a threaded web server, where no timer can stop a node.
         responses.append(Client().post(_url(workflow), b'{"name": "Ada"}', content_type="application/json"))
         connection.close()
 
@@ -262,9 +262,7 @@ def test_inline_webhook_hands_off_a_limit_this_thread_cannot_enforce(make_workfl
     assert WorkflowExecution.objects.get(workflow=workflow).status == "succeeded"
 
 
-def test_inline_webhook_at_concurrency_limit_goes_to_a_worker(
-    make_workflow, settings, django_capture_on_commit_callbacks
-):
+def test_inline_webhook_at_concurrency_limit(make_workflow, settings, django_capture_on_commit_callbacks):
     settings.WORKFLOWS_SYNC_WEBHOOK_TIMEOUT_SECONDS = 0.2
     workflow = _answering(make_workflow, settings={"max_concurrency": 1})
     WorkflowExecution.objects.create(
@@ -284,7 +282,7 @@ def test_inline_webhook_at_concurrency_limit_goes_to_a_worker(
     assert WorkflowExecution.objects.filter(workflow=workflow, status="queued").count() == 1
 
 
-def test_inline_webhook_replay_does_not_run_again(make_workflow, django_capture_on_commit_callbacks):
+def test_inline_webhook_replay_runs_once(make_workflow, django_capture_on_commit_callbacks):
     workflow = _answering(make_workflow)
     headers = {"HTTP_IDEMPOTENCY_KEY": "order-7"}
     first = Client().post(_url(workflow), b'{"name": "Ada"}', content_type="application/json", **headers)

@@ -13,7 +13,7 @@ from athena_site.api.errors import ApplicationError
 from workflows.engine import execution_run
 from workflows.models import FINISHED_STATUSES, WorkflowExecution
 from workflows.services.executions import execution_dispatch
-from workflows.services.webhooks import answers_webhook, webhook_receive
+from workflows.services.webhooks import responds_to_webhook, webhook_receive
 
 logger = logging.getLogger(__name__)
 
@@ -46,9 +46,9 @@ def _accepted(execution: WorkflowExecution, replayed: bool) -> JsonResponse:
 
 
 def _run_in_request(execution: WorkflowExecution, deadline: float) -> tuple[bool, dict[str, Any] | None]:
-    """Run the execution in this request until it answers, stops or hands off; return `(settled, response)`.
+    """Run the execution in this request until it responds, stops or hands off; return `(settled, response)`.
 
-    `settled` is True when the execution answered or finished here, so nothing is left to wait
+    `settled` is True when the execution responded or finished here, so nothing is left to wait
     for. The execution was stored before, so whatever happens here, it is not lost: a runner
     that dies leaves a lease that runs out, and the reaper gives the execution to a worker.
     """
@@ -99,7 +99,7 @@ def _answer(response: dict[str, Any]) -> HttpResponse:
 def public_webhook(request: HttpRequest, webhook_token: str) -> HttpResponse:
     """Start the workflow that owns `webhook_token`: 202 with the execution id, or its webhook response.
 
-    A workflow that answers its caller runs inside this request when WORKFLOWS_SYNC_WEBHOOK_INLINE
+    A workflow that responds to its caller runs inside this request when WORKFLOWS_SYNC_WEBHOOK_INLINE
     is on, which spares the round trip through the queue; otherwise a worker runs it and this
     request polls for the answer.
     """
@@ -124,7 +124,7 @@ def public_webhook(request: HttpRequest, webhook_token: str) -> HttpResponse:
         # during the commit itself, a retry with the same Idempotency-Key finds the stored event.
         return _unavailable()
 
-    if not answers_webhook((execution.workflow_data or {}).get("nodes", [])):
+    if not responds_to_webhook((execution.workflow_data or {}).get("nodes", [])):
         return _accepted(execution, replayed)
     deadline = time.monotonic() + settings.WORKFLOWS_SYNC_WEBHOOK_TIMEOUT_SECONDS
     settled, response = _run_in_request(execution, deadline) if inline and not replayed else (False, None)

@@ -98,8 +98,8 @@ def _count_request(key: str) -> int:
         return 1
 
 
-def answers_webhook(nodes: list[dict]) -> bool:
-    """Whether a graph answers its webhook caller itself, through an enabled `respond_to_webhook` node."""
+def responds_to_webhook(nodes: list[dict]) -> bool:
+    """Tell whether a graph responds to its webhook caller itself, through an enabled `respond_to_webhook` node."""
     return any(node.get("type") == "respond_to_webhook" and not node.get("disabled") for node in nodes)
 
 
@@ -117,7 +117,7 @@ def webhook_receive(
 
     `replayed` is True when the Idempotency-Key was seen within 24 hours: the earlier
     execution is returned and nothing new runs. With `run_answering_inline`, an execution of a
-    workflow that answers its caller is not sent to a worker, because the caller runs it. Raises
+    workflow that responds to its caller is not sent to a worker, because the caller runs it. Raises
     NotFound for an unknown or inactive token or a workspace being deleted, InvalidSignature
     (401) and WebhookRateLimited (429).
     """
@@ -142,7 +142,7 @@ def webhook_receive(
     payload = trigger_payload(
         body=parse_body(raw_body, content_type), headers=_visible_headers(headers), query=query, method=method
     )
-    dispatch = not (run_answering_inline and answers_webhook(workflow.nodes))
+    dispatch = not (run_answering_inline and responds_to_webhook(workflow.nodes))
     try:
         with transaction.atomic():
             execution = execution_create(
