@@ -81,6 +81,16 @@ class LeaseLost(BaseException):
     """Another runner owns the execution now, so this runner must stop without writing."""
 
 
+def _save_runs(runs: list[WorkflowNodeRun]) -> None:
+    """Insert the node runs not stored yet in one query, and update the others."""
+    new = [run for run in runs if run._state.adding]
+    if new:
+        WorkflowNodeRun.objects.bulk_create(new)
+    for run in runs:
+        if run not in new:
+            run.save()
+
+
 def new_runner_id() -> str:
     return f"runner-{uuid.uuid4().hex[:16]}"
 
@@ -171,6 +181,7 @@ def execution_run(
     runner_id: str | None = None,
     hand_off_after: float | None = None,
     answer_first: bool = False,
+    leased: WorkflowExecution | None = None,
 ) -> WorkflowExecution | None:
     """Run an execution until it finishes, waits or is handed off; None when it was not acquired.
 
@@ -182,12 +193,18 @@ def execution_run(
     `answer_first` is for a runner that serves a waiting webhook caller. Once a node records the
     webhook response, the runner hands off before the next side-effecting node or after
     ANSWER_GRACE_SECONDS. It also hands off any node whose time limit this thread cannot enforce.
+
+    `leased` is an execution stored already running under a new runner's lease (see
+    `execution_create(runner_id=...)`): the runner starts on it without acquiring it again.
     """
-    runner_id = runner_id or new_runner_id()
-    execution = execution_acquire(execution_id=execution_id, runner_id=runner_id)
+    if leased is not None:
+        execution, runner_id = leased, leased.lease_owner
+    else:
+        runner_id = runner_id or new_runner_id()
+        execution = execution_acquire(execution_id=execution_id, runner_id=runner_id)
     if execution is None:
         return None
-    runner = Runner(execution, runner_id)
+    runner = Runner(execution, runner_id, new=leased is not None)
     if hand_off_after is not None:
         runner.hand_off_at = time.monotonic() + hand_off_after
     runner.answer_first = answer_first
@@ -217,8 +234,9 @@ def execution_run(
 class Runner:
     """Walk the snapshot's nodes in dependency order, reusing node runs that already finished."""
 
-    def __init__(self, execution: WorkflowExecution, runner_id: str) -> None:
-        from workspaces.selectors import workspace_secrets, workspace_variables
+    def __init__(self, execution: WorkflowExecution, runner_id: str, *, new: bool = False) -> None:
+        """Prepare to run `execution`; `new` says it has no node runs yet, which saves reading them."""
+        from workspaces.selectors import workspace_variables_and_secrets
 
         self.execution = execution
         self.runner_id = runner_id
@@ -236,9 +254,9 @@ class Runner:
         in_bodies = set().union(*self.bodies.values()) if self.bodies else set()
         self.order = [node_id for node_id in order if node_id not in in_bodies]
         self.full_order = order
-        self.runs: dict[tuple[str, int], WorkflowNodeRun] = {
-            (run.node_id, run.item_index): run for run in execution.node_runs.all()
-        }
+        self.runs: dict[tuple[str, int], WorkflowNodeRun] = (
+            {} if new else {(run.node_id, run.item_index): run for run in execution.node_runs.all()}
+        )
         self.pending: list[WorkflowNodeRun] = []
         self.last_flush = time.monotonic()
         self.current_run: WorkflowNodeRun | None = None
@@ -247,15 +265,17 @@ class Runner:
         self.answer_first = False
         # Monotonic time at which a node recorded the webhook response, when `answer_first`.
         self.answered_at: float | None = None
+        # Execution fields set in memory and written with the next lease check.
+        self.unsaved_fields: dict[str, Any] = {}
         # Options of a test run ({live, pinned, node_id, input, trigger_node}), None in other modes.
         self.test: dict[str, Any] | None = (
             (snapshot.get("test") or {}) if execution.mode == ExecutionMode.TEST else None
         )
 
         workspace = execution.workspace
-        secrets = workspace_secrets(workspace=workspace)
+        workspace_vars, secrets = workspace_variables_and_secrets(workspace=workspace)
         self.secret_values = [str(value) for value in secrets.values()]
-        variables = {**workspace_variables(workspace=workspace), **(snapshot.get("variables") or {})}
+        variables = {**workspace_vars, **(snapshot.get("variables") or {})}
         try:
             zone = zoneinfo.ZoneInfo(workspace.timezone or "UTC")
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -495,7 +515,12 @@ class Runner:
             self.execution.response = redact(cap_output(result.response), self.secret_values)
             updates["response"] = self.execution.response
             if self.answer_first:
+                # The caller waiting for it is this runner's own, so nobody reads the response
+                # from the database: it is written with the next commit, which also precedes any
+                # hand-off.
                 self.answered_at = time.monotonic()
+                self.unsaved_fields.update(updates)
+                updates = {}
         if kind.side_effect or updates:
             self._flush([run], execution_updates=updates)
         else:
@@ -661,8 +686,9 @@ class Runner:
         """Renew the lease (and apply `updates`) or stop: canceled, or another runner took over."""
         updated = WorkflowExecution.objects.filter(
             pk=self.execution.pk, lease_owner=self.runner_id, status=ExecutionStatus.RUNNING
-        ).update(updated_at=timezone.now(), **updates)
+        ).update(updated_at=timezone.now(), **{**self.unsaved_fields, **updates})
         if updated:
+            self.unsaved_fields = {}
             return
         status = WorkflowExecution.objects.filter(pk=self.execution.pk).values_list("status", flat=True).first()
         if status in (None, ExecutionStatus.CANCELED):
@@ -675,8 +701,7 @@ class Runner:
     ) -> None:
         with transaction.atomic():
             self._check_lease(lease_expires_at=self._lease_until(lease_for), **(execution_updates or {}))
-            for run in [*self.pending, *runs]:
-                run.save()
+            _save_runs([*self.pending, *runs])
         self.pending.clear()
         self.last_flush = time.monotonic()
 
@@ -688,8 +713,7 @@ class Runner:
             self._check_lease(
                 status=ExecutionStatus.WAITING, resume_at=resume_at, lease_owner="", lease_expires_at=None
             )
-            for pending in [*self.pending, run]:
-                pending.save()
+            _save_runs([*self.pending, run])
         self.pending.clear()
         self.execution.status = ExecutionStatus.WAITING
         logger.info("Execution waiting", extra={"execution_id": str(self.execution.pk), "node_id": run.node_id})
@@ -701,8 +725,7 @@ class Runner:
 
         with transaction.atomic():
             self._check_lease(status=ExecutionStatus.QUEUED, lease_owner="", lease_expires_at=None)
-            for run in self.pending:
-                run.save()
+            _save_runs(self.pending)
             self.execution.status = ExecutionStatus.QUEUED
             execution_dispatch(execution=self.execution)
         self.pending.clear()
@@ -721,8 +744,7 @@ class Runner:
                 lease_expires_at=None,
                 resume_at=None,
             )
-            for run in self.pending:
-                run.save()
+            _save_runs(self.pending)
             self.pending.clear()
             self.execution.status = status
             self.execution.output = output

@@ -145,6 +145,21 @@ def workspace_variables(*, workspace: Workspace) -> dict[str, str]:
     return dict(variable_list(workspace=workspace).filter(secret=False).values_list("key", "value"))
 
 
+def workspace_variables_and_secrets(*, workspace: Workspace) -> tuple[dict[str, str], dict[str, str]]:
+    """Return `(workspace_variables(...), workspace_secrets(...))` from one query.
+
+    The secrets are plaintext: never log, store or return them.
+    """
+    variables: dict[str, str] = {}
+    secrets: dict[str, str] = {}
+    for variable in variable_list(workspace=workspace):
+        if not variable.secret:
+            variables[variable.key] = variable.value
+        else:
+            secrets[variable.key] = variable.secret_value.reveal() if variable.secret_value is not None else ""
+    return variables, secrets
+
+
 def workspace_secrets(*, workspace: Workspace) -> dict[str, str]:
     """Return the workspace's decrypted secrets as `{key: value}`, for `secrets` in workflows.
 

@@ -11,7 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from athena_site.api.errors import ApplicationError
 from workflows.engine import execution_run
-from workflows.models import FINISHED_STATUSES, WorkflowExecution
+from workflows.models import FINISHED_STATUSES, ExecutionStatus, WorkflowExecution
 from workflows.services.executions import execution_dispatch
 from workflows.services.webhooks import responds_to_webhook, webhook_receive
 
@@ -57,6 +57,7 @@ def _run_in_request(execution: WorkflowExecution, deadline: float) -> tuple[bool
             execution_id=str(execution.pk),
             hand_off_after=max(0.0, deadline - time.monotonic()),
             answer_first=True,
+            leased=execution if execution.status == ExecutionStatus.RUNNING else None,
         )
         if ran is None:
             # Not acquired: the workflow already runs its maximum of concurrent executions, and

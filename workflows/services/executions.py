@@ -66,6 +66,7 @@ def execution_create(
     idempotency_key: str | None = None,
     snapshot: dict[str, Any] | None = None,
     dispatch: bool = True,
+    runner_id: str | None = None,
     **fields: Any,
 ) -> WorkflowExecution:
     """Store a queued execution over the workflow's current graph and queue it on commit.
@@ -74,13 +75,29 @@ def execution_create(
     right away. The send time is recorded either way, so if the caller dies first, the reaper
     sends the execution after `WORKFLOWS_QUEUED_RESEND_SECONDS`.
 
+    With `runner_id` (and `dispatch=False`), the execution is stored already running under that
+    runner's lease, for a caller that runs it right away with `execution_run(leased=...)`. Only
+    for workflows without `max_concurrency`, whose admission needs `execution_acquire`. A caller
+    that dies leaves a lease that runs out, and the reaper gives the execution to a worker.
+
     Raises IntegrityError when `idempotency_key` is taken for the workflow; callers that pass a
     key handle it.
     """
     data = snapshot or workflow_snapshot(workflow=workflow)
     # A retry may run an older snapshot; the execution points at the version it actually runs.
     version_number = (data.get("workflow") or {}).get("version", workflow.version)
-    execution = WorkflowExecution.objects.create(
+    now = timezone.now()
+    if runner_id is not None:
+        timeout = (data.get("settings") or {}).get("timeout_seconds")
+        fields = {
+            **fields,
+            "status": ExecutionStatus.RUNNING,
+            "lease_owner": runner_id,
+            "lease_expires_at": now + timedelta(seconds=settings.WORKFLOWS_LEASE_SECONDS),
+            "started_at": now,
+            "deadline_at": now + timedelta(seconds=float(timeout)) if timeout else None,
+        }
+    execution = WorkflowExecution(
         workspace_id=workflow.workspace_id,
         workflow=workflow,
         version=workflow.versions.filter(number=version_number).first(),
@@ -90,13 +107,24 @@ def execution_create(
         idempotency_key=idempotency_key,
         workflow_data=data,
         created_by=user if getattr(user, "is_authenticated", False) else None,
-        dispatched_at=timezone.now(),
-        **fields,
+        dispatched_at=now,
     )
+    for name, value in fields.items():
+        setattr(execution, name, value)
+    if Workflow._meta.get_field("workspace").is_cached(workflow):
+        # The runner reads the workspace; a caller that loaded it spares that query.
+        execution.workspace = workflow.workspace
+    execution.save(force_insert=True)
     if dispatch:
         _send_on_commit(execution)
     logger.info(
-        "Execution queued", extra={"execution_id": str(execution.pk), "workflow_id": str(workflow.pk), "mode": mode}
+        "Execution created",
+        extra={
+            "execution_id": str(execution.pk),
+            "workflow_id": str(workflow.pk),
+            "mode": mode,
+            "status": execution.status,
+        },
     )
     return execution
 

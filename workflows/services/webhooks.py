@@ -16,6 +16,7 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from athena_site.api.errors import ApplicationError, NotFound
+from workflows.engine import new_runner_id
 from workflows.models import ExecutionMode, Workflow, WorkflowExecution
 from workflows.services.executions import execution_create, trigger_payload
 
@@ -117,11 +118,17 @@ def webhook_receive(
 
     `replayed` is True when the Idempotency-Key was seen within 24 hours: the earlier
     execution is returned and nothing new runs. With `run_answering_inline`, an execution of a
-    workflow that responds to its caller is not sent to a worker, because the caller runs it. Raises
+    workflow that responds to its caller is not sent to a worker, because the caller runs it:
+    it is stored `running` under a new runner's lease, or `queued` when the workflow has a
+    concurrency limit. Raises
     NotFound for an unknown or inactive token or a workspace being deleted, InvalidSignature
     (401) and WebhookRateLimited (429).
     """
-    workflow = Workflow.objects.filter(webhook_token=token, active=True, workspace__deleting_at__isnull=True).first()
+    workflow = (
+        Workflow.objects.filter(webhook_token=token, active=True, workspace__deleting_at__isnull=True)
+        .select_related("workspace")
+        .first()
+    )
     if workflow is None:
         raise NotFound()
     if workflow.webhook_secret is not None and workflow.webhook_secret.reveal():
@@ -142,11 +149,14 @@ def webhook_receive(
     payload = trigger_payload(
         body=parse_body(raw_body, content_type), headers=_visible_headers(headers), query=query, method=method
     )
-    dispatch = not (run_answering_inline and responds_to_webhook(workflow.nodes))
+    inline = run_answering_inline and responds_to_webhook(workflow.nodes)
+    # A workflow with a concurrency limit is admitted by `execution_acquire`, so it starts queued.
+    admitted = inline and not (workflow.settings or {}).get("max_concurrency")
+    start = {"dispatch": not inline, "runner_id": new_runner_id() if admitted else None}
     try:
         with transaction.atomic():
             execution = execution_create(
-                workflow=workflow, mode=ExecutionMode.WEBHOOK, payload=payload, idempotency_key=key, dispatch=dispatch
+                workflow=workflow, mode=ExecutionMode.WEBHOOK, payload=payload, idempotency_key=key, **start
             )
     except IntegrityError:
         # A concurrent request with the same key won the insert, or an old execution holds the key.
@@ -155,7 +165,7 @@ def webhook_receive(
             return existing, True
         WorkflowExecution.objects.filter(workflow=workflow, idempotency_key=key).update(idempotency_key=None)
         execution = execution_create(
-            workflow=workflow, mode=ExecutionMode.WEBHOOK, payload=payload, idempotency_key=key, dispatch=dispatch
+            workflow=workflow, mode=ExecutionMode.WEBHOOK, payload=payload, idempotency_key=key, **start
         )
     return execution, False
 
