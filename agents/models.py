@@ -51,7 +51,7 @@ class Agent(models.Model):
         constraints = [models.UniqueConstraint(fields=["workspace", "slug"], name="agents_agent_unique_slug")]
         indexes = [
             models.Index(fields=["workspace", "-created_at"], name="agents_agent_ws_created"),
-            # Holds every column the list filters on, so counting a workspace's agents for the
+            # Contains every column the list filters on, so counting a workspace's agents for the
             # list's total reads only this index, not the wide rows.
             models.Index(fields=["workspace", "visibility", "created_by"], name="agents_agent_ws_visible"),
         ]

@@ -21,7 +21,10 @@ def _uuid(value: object) -> uuid.UUID | None:
 
 def thread_list(*, workspace_ids: list[Any], user: Any = None) -> QuerySet[Thread]:
     """Return the threads of the workspaces whose agent the user may see (private agents: their creator)."""
-    threads = Thread.objects.filter(workspace_id__in=workspace_ids).select_related("agent")
+    # A run reads the agent's model, provider and account, so they come with the thread.
+    threads = Thread.objects.filter(workspace_id__in=workspace_ids).select_related(
+        "agent", "agent__model__provider", "agent__account__provider"
+    )
     if user is not None:
         threads = threads.filter(Q(agent__visibility="workspace") | Q(agent__created_by=user))
     return threads

@@ -235,7 +235,7 @@ class Runner:
     """Walk the snapshot's nodes in dependency order, reusing node runs that already finished."""
 
     def __init__(self, execution: WorkflowExecution, runner_id: str, *, new: bool = False) -> None:
-        """Prepare to run `execution`; `new` says it has no node runs yet, which saves reading them."""
+        """Prepare to run `execution`. Pass `new` for an execution without node runs, which skips reading them."""
         from workspaces.selectors import workspace_variables_and_secrets
 
         self.execution = execution
@@ -515,9 +515,8 @@ class Runner:
             self.execution.response = redact(cap_output(result.response), self.secret_values)
             updates["response"] = self.execution.response
             if self.answer_first:
-                # The caller waiting for it is this runner's own, so nobody reads the response
-                # from the database: it is written with the next commit, which also precedes any
-                # hand-off.
+                # The waiting caller is this runner's own request, which takes the response from
+                # memory. It is written with the next commit, which also comes before any hand-off.
                 self.answered_at = time.monotonic()
                 self.unsaved_fields.update(updates)
                 updates = {}

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.db import connections
+from django.db.models import prefetch_related_objects
 from django.http import StreamingHttpResponse
 
 from agents.api.streaming import sse_event
@@ -29,6 +30,7 @@ SSE_RESPONSE_DESCRIPTION = (
 
 def run_result_data(result: services.ThreadRunResult, *, context: dict[str, Any]) -> dict[str, Any]:
     """Return the API body of a finished thread run: the run summary plus the stored messages."""
+    prefetch_related_objects(result.messages, "attachments")
     return {**result.summary, "messages": MessageSerializer(result.messages, many=True, context=context).data}
 
 

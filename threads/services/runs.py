@@ -130,8 +130,9 @@ def thread_run_execute(*, turn: ThreadTurn, stream: bool = False) -> Iterator[Ru
                 yield event
     finally:
         run = turn.prepared.run
-        run.refresh_from_db()
         if summary is None:
+            # The run stopped without its summary (an error or a closed stream): read what it recorded.
+            run.refresh_from_db()
             summary = {"run_id": str(run.pk), "status": run.status, "output": run.output, "error": run.error}
         try:
             stored = _store_reply(turn, summary)

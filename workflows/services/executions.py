@@ -112,7 +112,7 @@ def execution_create(
     for name, value in fields.items():
         setattr(execution, name, value)
     if Workflow._meta.get_field("workspace").is_cached(workflow):
-        # The runner reads the workspace; a caller that loaded it spares that query.
+        # The runner reads the workspace, so a caller that loaded it saves that query.
         execution.workspace = workflow.workspace
     execution.save(force_insert=True)
     if dispatch:
