@@ -13,11 +13,12 @@ import requests
 
 from bench.workflows import REPO_ROOT, Services
 
-# Two processes on two cores. A synchronous webhook runs its workflow in its request thread, so
-# the work is CPU-bound there: more threads than this only contend for the interpreter lock and
-# hold more database connections, while further connections wait in gunicorn's queue.
-GUNICORN_WORKERS = 2
-GUNICORN_THREADS = 4
+# A synchronous webhook runs its workflow in its request thread, so the work is CPU-bound there:
+# more threads only contend for the interpreter lock. A worker keeps the kept-alive connections
+# it accepted, and with 2 workers all of wrk's connections sometimes landed on one of them,
+# which halved the throughput of that run. Four workers on two cores spread them better.
+GUNICORN_WORKERS = 4
+GUNICORN_THREADS = 2
 WORKER_PROCESSES = 2
 AGENT_BATCH = 5_000
 START_TIMEOUT_SECONDS = 600

@@ -4,6 +4,7 @@ import json
 
 import pytest
 from django.test import Client
+from django_celery_beat.models import PeriodicTask
 
 from tests.providers.factories import AccountFactory, ProviderFactory
 from tests.workflow_lifecycle.conftest import load_sample
@@ -11,6 +12,7 @@ from workflows import n8n
 from workflows.expressions import render_value
 from workflows.models import Workflow
 from workflows.n8n.expressions import Scope, Shape, Untranslatable, translate_js
+from workflows.schedules import task_name
 
 SHOP_ACCOUNT = "11111111-1111-4111-8111-111111111111"
 SMALL_MODEL = "22222222-2222-4222-8222-222222222222"
@@ -193,6 +195,10 @@ def test_n8n_import_api_matches_credentials_by_name(owner_client, workspace):
     assert parameters["get_orders"]["account"] == str(account.pk)
     assert workflow.schedule_cron == "15 */2 * * *"
     assert workflow.schedule_timezone == "Europe/Berlin"
+    # A schedule must not fire before someone reviewed the conversion.
+    assert workflow.active is False
+    assert any("imported inactive" in warning for warning in result["report"]["warnings"])
+    assert not PeriodicTask.objects.filter(name=task_name(workflow.pk)).exists()
 
 
 @pytest.mark.django_db

@@ -373,9 +373,17 @@ def _import_n8n(document: Any, lookups: WorkspaceLookups) -> tuple[dict[str, Any
         "edges": conversion.edges,
         "variables": {},
         "settings": conversion.settings,
-        # n8n exports are usually inactive drafts; an imported workflow starts active like a new one.
     }
-    return data, {**conversion.report, "references": references}
+    report = {**conversion.report, "references": references}
+    # n8n exports are usually inactive drafts, and an imported workflow starts active like a new
+    # one, except when a schedule would start running it before anyone reviewed the conversion.
+    if any(node.get("type") == "trigger.schedule" for node in conversion.nodes):
+        data["active"] = False
+        report["warnings"] = [
+            *report.get("warnings", []),
+            "The workflow has a schedule, so it was imported inactive: review it, then activate it.",
+        ]
+    return data, report
 
 
 def workflow_import_prepare(*, workspace: Any, document: Any) -> tuple[dict[str, Any], dict[str, Any]]:
