@@ -95,7 +95,26 @@ def test_webhook_database_down_on_insert_is_503(hook):
     assert not WorkflowExecution.objects.filter(workflow=hook).exists()
 
 
-def test_webhook_database_down_while_waiting_is_202(make_workflow, django_capture_on_commit_callbacks):
+def test_webhook_database_down_while_running_inline_is_202(make_workflow, django_capture_on_commit_callbacks):
+    workflow = make_workflow(
+        [trigger(kind="trigger.webhook"), node("reply", "respond_to_webhook")], chain("start", "reply")
+    )
+
+    # The execution is stored running; the runner's final write fails, so its lease runs out
+    # and the reaper gives the execution to a worker.
+    finishing = _fail_queries(lambda sql: sql.startswith("UPDATE") and '"workflows_workflowexecution"' in sql)
+    with django_capture_on_commit_callbacks(), connection.execute_wrapper(finishing):
+        response = Client().post(_url(workflow), b"{}", content_type="application/json")
+
+    assert response.status_code == 202, response.content
+    execution = WorkflowExecution.objects.get(pk=response.json()["data"]["execution_id"])
+    assert execution.status == "running"
+    assert execution.lease_expires_at is not None
+
+
+def test_webhook_database_down_while_waiting_is_202(make_workflow, django_capture_on_commit_callbacks, settings):
+    # The request waits for a worker's answer by polling the execution.
+    settings.WORKFLOWS_SYNC_WEBHOOK_INLINE = False
     workflow = make_workflow(
         [trigger(kind="trigger.webhook"), node("reply", "respond_to_webhook")], chain("start", "reply")
     )
