@@ -84,11 +84,11 @@ class LeaseLost(BaseException):
 def _save_runs(runs: list[WorkflowNodeRun]) -> None:
     """Insert the node runs not stored yet in one query, and update the others."""
     new = [run for run in runs if run._state.adding]
+    stored = [run for run in runs if not run._state.adding]
     if new:
         WorkflowNodeRun.objects.bulk_create(new)
-    for run in runs:
-        if run not in new:
-            run.save()
+    for run in stored:
+        run.save()
 
 
 def new_runner_id() -> str:

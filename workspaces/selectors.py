@@ -140,15 +140,11 @@ def variable_get(*, workspace: Workspace, key: str) -> Variable:
     return variable
 
 
-def workspace_variables(*, workspace: Workspace) -> dict[str, str]:
-    """Return the workspace's non-secret variables as `{key: value}`, for `vars` in workflows."""
-    return dict(variable_list(workspace=workspace).filter(secret=False).values_list("key", "value"))
-
-
 def workspace_variables_and_secrets(*, workspace: Workspace) -> tuple[dict[str, str], dict[str, str]]:
-    """Return `(workspace_variables(...), workspace_secrets(...))` from one query.
+    """Return the workspace's variables and decrypted secrets, each as `{key: value}`, from one query.
 
-    The secrets are plaintext: never log, store or return them.
+    Workflows read them as `vars` and `secrets`. The secrets are plaintext: never log, store or
+    return them.
     """
     variables: dict[str, str] = {}
     secrets: dict[str, str] = {}
@@ -158,17 +154,6 @@ def workspace_variables_and_secrets(*, workspace: Workspace) -> tuple[dict[str, 
         else:
             secrets[variable.key] = variable.secret_value.reveal() if variable.secret_value is not None else ""
     return variables, secrets
-
-
-def workspace_secrets(*, workspace: Workspace) -> dict[str, str]:
-    """Return the workspace's decrypted secrets as `{key: value}`, for `secrets` in workflows.
-
-    The values are plaintext: never log, store or return them.
-    """
-    secrets = {}
-    for variable in variable_list(workspace=workspace).filter(secret=True):
-        secrets[variable.key] = variable.secret_value.reveal() if variable.secret_value is not None else ""
-    return secrets
 
 
 def command_room_task_list(*, workspace_ids: list[uuid.UUID]) -> QuerySet[CommandRoomTask]:

@@ -113,7 +113,7 @@ def test_webhook_database_down_while_running_inline_is_202(make_workflow, django
 
 
 def test_webhook_database_down_while_waiting_is_202(make_workflow, django_capture_on_commit_callbacks, settings):
-    # The request waits for a worker's answer by polling the execution.
+    # The request waits for a worker's response by polling the execution.
     settings.WORKFLOWS_SYNC_WEBHOOK_INLINE = False
     workflow = make_workflow(
         [trigger(kind="trigger.webhook"), node("reply", "respond_to_webhook")], chain("start", "reply")

@@ -8,7 +8,7 @@ from django.db import connection
 from tests.factories import VariableFactory, WorkspaceFactory
 from tests.workspaces.conftest import client_for
 from workspaces.models import Role, Variable
-from workspaces.selectors import workspace_secrets, workspace_variables
+from workspaces.selectors import workspace_variables_and_secrets
 
 SECRET = "sk-live-Zq8pW3nE7rT2"
 
@@ -81,8 +81,10 @@ def test_variable_selectors_split_plain_and_secret(workspace):
     VariableFactory(workspace=workspace, key="API_KEY", value=SECRET, secret=True)
     VariableFactory(workspace=WorkspaceFactory(), key="OTHER", value="not mine")
 
-    assert workspace_variables(workspace=workspace) == {"REGION": "eu"}
-    assert workspace_secrets(workspace=workspace) == {"API_KEY": SECRET}
+    variables, secrets = workspace_variables_and_secrets(workspace=workspace)
+
+    assert variables == {"REGION": "eu"}
+    assert secrets == {"API_KEY": SECRET}
 
 
 def test_variable_duplicate_key(workspace, owner_client):

@@ -101,8 +101,8 @@ def public_webhook(request: HttpRequest, webhook_token: str) -> HttpResponse:
     """Start the workflow that owns `webhook_token`: 202 with the execution id, or its webhook response.
 
     A workflow that responds to its caller runs inside this request when WORKFLOWS_SYNC_WEBHOOK_INLINE
-    is on, which spares the round trip through the queue; otherwise a worker runs it and this
-    request polls for the answer.
+    is on, which spares the round trip through the queue. Otherwise a worker runs it and this
+    request polls the execution for the response.
     """
     inline = settings.WORKFLOWS_SYNC_WEBHOOK_INLINE
     raw_body = request.body
