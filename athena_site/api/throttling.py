@@ -1,15 +1,60 @@
-"""API throttles keyed by token and by user, sharing the one client-IP function."""
+"""API throttles keyed by token and by user, sharing the one client-IP function.
 
+Each throttle counts requests with a sliding-window counter: one counter per fixed window of the
+rate's duration, and the estimate `previous window x share of it still in the sliding window +
+current window`. That is one Redis round trip per throttle whatever the rate, where DRF's own
+throttle reads and rewrites a list of every request's time, and two processes writing that list
+at once lose each other's entries.
+"""
+
+import math
 from typing import Any
 
 from rest_framework.throttling import SimpleRateThrottle
 
+from athena_site.cache import count_hit
 from athena_site.client_ip import client_ip
+
+# Retry-After is whole seconds; a request rejected just before the window frees up still waits one.
+MIN_WAIT_SECONDS = 1.0
 
 
 class _AthenaThrottle(SimpleRateThrottle):
     def get_ident(self, request: Any) -> str:
         return client_ip(request) or "unknown"
+
+    def allow_request(self, request: Any, view: Any) -> bool:
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        position = self.timer() / self.duration
+        window = math.floor(position)
+        self.elapsed = position - window
+        current_key = f"{self.key}:{window}"
+        self.hits, self.previous = count_hit(self.cache, current_key, f"{self.key}:{window - 1}", 2 * self.duration)
+        if self.previous * (1 - self.elapsed) + self.hits <= self.num_requests:
+            return True
+        # A rejected request does not count, so a client that waits as told gets through.
+        try:
+            self.cache.decr(current_key)
+        except ValueError:  # the counter expired meanwhile: nothing left to take back
+            pass
+        return False
+
+    def wait(self) -> float:
+        """Seconds until the next request fits under the rate."""
+        if self.hits <= self.num_requests and self.previous:
+            # The current window has room once enough of the previous one slides out.
+            needed = 1 - (self.num_requests - self.hits) / self.previous
+            seconds = (needed - self.elapsed) * self.duration
+        else:
+            # Wait for the next window, then for this window's requests to slide out far enough.
+            counted = self.hits - 1
+            needed = 1 - (self.num_requests - 1) / counted if counted > 0 else 0
+            seconds = (1 - self.elapsed + max(0.0, needed)) * self.duration
+        return max(MIN_WAIT_SECONDS, seconds)
 
 
 class TokenRateThrottle(_AthenaThrottle):

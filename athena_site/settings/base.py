@@ -150,7 +150,7 @@ REDIS_CACHE_URL = env_str("REDIS_CACHE_URL") or REDIS_URL
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "athena_site.cache.RedisCache",
             "LOCATION": REDIS_CACHE_URL,
             "KEY_PREFIX": "athena",
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
