@@ -15,7 +15,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from athena_site.cache import count_hit
 from athena_site.client_ip import client_ip
 
-# Retry-After is whole seconds; a request rejected just before the window frees up still waits one.
+# Retry-After is in whole seconds, so a request rejected just before the window frees up still waits one.
 MIN_WAIT_SECONDS = 1.0
 
 
@@ -36,10 +36,10 @@ class _AthenaThrottle(SimpleRateThrottle):
         self.hits, self.previous = count_hit(self.cache, current_key, f"{self.key}:{window - 1}", 2 * self.duration)
         if self.previous * (1 - self.elapsed) + self.hits <= self.num_requests:
             return True
-        # A rejected request does not count, so a client that waits as told gets through.
+        # A rejected request does not count, so a client that waits for Retry-After gets through.
         try:
             self.cache.decr(current_key)
-        except ValueError:  # the counter expired meanwhile: nothing left to take back
+        except ValueError:  # the counter expired meanwhile, so there is nothing to take back
             pass
         return False
 

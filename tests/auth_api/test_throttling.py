@@ -45,9 +45,7 @@ def test_rejected_requests_do_not_count(api_client, make_token, verified_user, m
     assert after_waiting.status_code == 200
 
 
-def test_previous_window_counts_for_the_part_still_inside_the_sliding_window(
-    api_client, make_token, verified_user, monkeypatch, clock
-):
+def test_previous_window_counts_partly(api_client, make_token, verified_user, monkeypatch, clock):
     with_rate(monkeypatch, "token", "2/min")
     _, raw = make_token(verified_user)
     start = clock.now
@@ -93,7 +91,7 @@ def test_count_hit_returns_current_and_previous_counts(backend):
         cache.delete_many(["counter:7", "counter:8"])
 
 
-def test_count_hit_on_redis_loses_no_hit_under_concurrent_callers():
+def test_count_hit_concurrent_loses_nothing():
     cache = redis_cache()
     key = f"concurrent:{uuid.uuid4().hex}"
 
