@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError, meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from athena_site.api.errors import ValidationFailed
@@ -13,16 +14,22 @@ from athena_site.api.errors import ValidationFailed
 # build an unbounded string.
 MAX_RENDERED_CHARS = 200_000
 VARIABLE_TYPES = ("string", "number", "integer", "boolean", "object", "array")
+# Compiled templates kept per process: an agent's instructions are rendered on every turn.
+COMPILED_TEMPLATE_CACHE_SIZE = 512
+
+# One environment serves every thread: rendering does not change it.
+_ENVIRONMENT = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 
 
-def _environment() -> ImmutableSandboxedEnvironment:
-    return ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+@lru_cache(maxsize=COMPILED_TEMPLATE_CACHE_SIZE)
+def _compiled(template: str) -> Template:
+    return _ENVIRONMENT.from_string(template)
 
 
 def template_variables(template: str, *, field: str = "template") -> set[str]:
     """Return the names a template reads; raises ValidationFailed on a syntax error."""
     try:
-        parsed = _environment().parse(template)
+        parsed = _ENVIRONMENT.parse(template)
     except TemplateSyntaxError as exc:
         raise ValidationFailed(errors={field: [f"Template syntax error on line {exc.lineno}: {exc.message}"]}) from None
     return set(meta.find_undeclared_variables(parsed))
@@ -35,7 +42,7 @@ def render_template(template: str, values: dict[str, Any], *, field: str = "vari
     breaks the sandbox or renders more than MAX_RENDERED_CHARS characters.
     """
     try:
-        text = _environment().from_string(template).render(**values)
+        text = _compiled(template).render(**values)
     except UndefinedError as exc:
         raise ValidationFailed(errors={field: [f"Missing variable: {exc.message}."]}) from None
     except SecurityError as exc:

@@ -67,6 +67,8 @@ def attachment_list(*, workspace_ids: list[Any]) -> QuerySet[Attachment]:
 
 def attachments_for_run(*, workspace_id: Any, attachment_ids: list[Any]) -> list[Attachment]:
     """Return the workspace's attachments with these ids in the given order; raises NotFound for any other id."""
+    if not attachment_ids:
+        return []
     found = {
         attachment.pk: attachment
         for attachment in attachment_list(workspace_ids=[workspace_id]).filter(pk__in=attachment_ids)

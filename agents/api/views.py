@@ -86,6 +86,9 @@ class AgentViewSet(WorkspaceScopedViewSet):
     def get_scoped_queryset(self, *, workspace_ids: list[Any]) -> QuerySet:
         # Private agents are visible to their creator only.
         agents = selectors.agent_list(workspace_ids=workspace_ids)
+        if getattr(self, "action", None) in ("list", "retrieve"):
+            # The serializer reads only the model's and the account's ids, so the joins would be wasted.
+            agents = agents.select_related(None)
         return agents.filter(Q(visibility="workspace") | Q(created_by=self.request.user))
 
     def get_shared_queryset(self) -> QuerySet:

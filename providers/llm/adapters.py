@@ -7,7 +7,10 @@ own retries are disabled (`max_retries=0`): the gateway retries once, in one pla
 
 from __future__ import annotations
 
+import hashlib
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +28,8 @@ DEFAULT_ANTHROPIC_MAX_TOKENS = 4096
 EMBEDDING_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 # A placeholder for servers that need no key (Ollama, llama.cpp): the SDKs insist on one.
 NO_KEY = "not-needed"
+# Adapters kept per process for reuse, so their clients keep connections and TLS sessions open.
+ADAPTER_CACHE_SIZE = 64
 
 _ANTHROPIC_FINISH_REASONS = {
     "end_turn": "stop",
@@ -396,17 +401,44 @@ class AnthropicAdapter:
         return [item.id for item in self.client.models.list()]
 
 
-def adapter_for(account: Account, *, timeout: float, max_response_bytes: int | None = None) -> Any:
-    """Build the adapter for the account's provider protocol.
+_adapters: OrderedDict[tuple, Any] = OrderedDict()
+_adapters_lock = threading.Lock()
 
-    Raises OutboundDestinationBlocked when the provider's base URL cannot be parsed.
+
+def _adapter_key(adapter_class: type, account: Account, timeout: float, max_response_bytes: int | None) -> tuple:
+    # A digest of everything the client is built from, so new credentials or a new base URL get a new client.
+    provider = account.provider
+    credentials = account.credentials.reveal() if account.credentials else {}
+    built_from = [credentials, provider.authentication_config, provider.base_url]
+    digest = hashlib.sha256(json.dumps(built_from, sort_keys=True, default=str).encode()).hexdigest()
+    return (adapter_class, account.pk, digest, timeout, max_response_bytes)
+
+
+def adapter_for(account: Account, *, timeout: float, max_response_bytes: int | None = None) -> Any:
+    """Return the adapter for the account's provider protocol, reusing the one built for the same settings.
+
+    The SDK clients are safe to share between threads, and a shared one keeps its connections to
+    the vendor open between calls. Raises OutboundDestinationBlocked when the provider's base URL
+    cannot be parsed.
     """
     from providers.errors import OutboundDestinationBlocked
 
     adapter_class = AnthropicAdapter if account.provider.llm_protocol == LLMProtocol.ANTHROPIC else OpenAIAdapter
+    key = _adapter_key(adapter_class, account, timeout, max_response_bytes)
+    with _adapters_lock:
+        adapter = _adapters.get(key)
+        if adapter is not None:
+            _adapters.move_to_end(key)
+            return adapter
     try:
-        return adapter_class(account, timeout=timeout, max_response_bytes=max_response_bytes)
+        adapter = adapter_class(account, timeout=timeout, max_response_bytes=max_response_bytes)
     except httpx2.InvalidURL:
         # The SDK parses the base URL when the client is built, before the guard sees it, and
         # refuses legacy IPv4 spellings such as octal ones.
         raise OutboundDestinationBlocked("The provider's base URL is not a valid URL.") from None
+    with _adapters_lock:
+        adapter = _adapters.setdefault(key, adapter)
+        while len(_adapters) > ADAPTER_CACHE_SIZE:
+            # Not closed here: another thread may still be using it. Its sockets close when it is collected.
+            _adapters.popitem(last=False)
+    return adapter

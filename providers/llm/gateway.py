@@ -147,11 +147,8 @@ def chat(
 
     def call() -> ChatResult:
         adapter = adapter_for(account, timeout=seconds)
-        try:
-            with translated_errors(secrets=secrets, provider_key=provider_key):
-                return adapter.chat(**arguments)
-        finally:
-            adapter.close()
+        with translated_errors(secrets=secrets, provider_key=provider_key):
+            return adapter.chat(**arguments)
 
     started = time.monotonic()
     try:
@@ -220,8 +217,6 @@ def _stream(
             )
             _sleep(wait)
             attempt += 1
-        finally:
-            adapter.close()
 
 
 def embed(
@@ -246,11 +241,8 @@ def embed(
 
     def call() -> EmbeddingResult:
         adapter = adapter_for(account, timeout=seconds, max_response_bytes=EMBEDDING_MAX_RESPONSE_BYTES)
-        try:
-            with translated_errors(secrets=secrets, provider_key=provider_key):
-                return adapter.embed(model=model.model, texts=texts)
-        finally:
-            adapter.close()
+        with translated_errors(secrets=secrets, provider_key=provider_key):
+            return adapter.embed(model=model.model, texts=texts)
 
     try:
         result = _retrying(call, provider_key=provider_key)
@@ -275,10 +267,7 @@ def list_models(*, account: Account, timeout: float | None = None) -> list[str]:
 
     def call() -> list[str]:
         adapter = adapter_for(account, timeout=seconds)
-        try:
-            with translated_errors(secrets=secrets, provider_key=provider_key):
-                return adapter.list_models()
-        finally:
-            adapter.close()
+        with translated_errors(secrets=secrets, provider_key=provider_key):
+            return adapter.list_models()
 
     return _retrying(call, provider_key=provider_key)

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from agents import services as agent_services
@@ -60,10 +60,19 @@ def message_add(
 
     `fields` are further Message columns (tool_calls, tool_call_id, run, usage, error).
     """
-    # The row lock serialises appends, so positions stay unique and in order.
-    locked = Thread.objects.select_for_update().get(pk=thread.pk)
-    last = Message.objects.filter(thread_id=thread.pk).aggregate(last=Max("position"))["last"]
     now = timezone.now()
+    # The update takes the thread's row lock until the commit, which serialises appends, so
+    # positions stay unique and in order. The next statement reads every append committed before.
+    Thread.objects.filter(pk=thread.pk).update(
+        message_count=F("message_count") + 1, last_message_at=now, last_activity_at=now, updated_at=now
+    )
+    counters = (
+        Thread.objects.filter(pk=thread.pk)
+        .annotate(last=Max("messages__position"))
+        .values("message_count", "last")
+        .get()
+    )
+    last = counters["last"]
     message = Message.objects.create(
         workspace_id=thread.workspace_id,
         thread_id=thread.pk,
@@ -76,15 +85,7 @@ def message_add(
     )
     if attachments:
         message.attachments.set(attachments)
-    locked.message_count += 1
-    locked.last_message_at = now
-    locked.last_activity_at = now
-    locked.save(update_fields=["message_count", "last_message_at", "last_activity_at", "updated_at"])
-    thread.message_count, thread.last_message_at, thread.last_activity_at = (
-        locked.message_count,
-        now,
-        now,
-    )
+    thread.message_count, thread.last_message_at, thread.last_activity_at = counters["message_count"], now, now
     return message
 
 

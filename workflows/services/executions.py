@@ -86,6 +86,11 @@ def execution_create(
     data = snapshot or workflow_snapshot(workflow=workflow)
     # A retry may run an older snapshot; the execution points at the version it actually runs.
     version_number = (data.get("workflow") or {}).get("version", workflow.version)
+    if version_number == workflow.version and hasattr(workflow, "current_version_id"):
+        # The caller read the workflow with its current version's id, which saves a query.
+        version_id = workflow.current_version_id
+    else:
+        version_id = workflow.versions.filter(number=version_number).values_list("pk", flat=True).first()
     now = timezone.now()
     if runner_id is not None:
         timeout = (data.get("settings") or {}).get("timeout_seconds")
@@ -100,7 +105,7 @@ def execution_create(
     execution = WorkflowExecution(
         workspace_id=workflow.workspace_id,
         workflow=workflow,
-        version=workflow.versions.filter(number=version_number).first(),
+        version_id=version_id,
         status=ExecutionStatus.QUEUED,
         mode=mode,
         trigger_payload=payload,

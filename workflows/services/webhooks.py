@@ -5,6 +5,7 @@ import hmac
 import json
 import logging
 import time
+from contextlib import nullcontext
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs
@@ -12,12 +13,13 @@ from urllib.parse import parse_qs
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from redis.exceptions import RedisError
 
 from athena_site.api.errors import ApplicationError, NotFound
 from workflows.engine import new_runner_id
-from workflows.models import ExecutionMode, Workflow, WorkflowExecution
+from workflows.models import ExecutionMode, Workflow, WorkflowExecution, WorkflowVersion
 from workflows.services.executions import execution_create, trigger_payload
 
 logger = logging.getLogger(__name__)
@@ -124,9 +126,11 @@ def webhook_receive(
     NotFound for an unknown or inactive token or a workspace being deleted, InvalidSignature
     (401) and WebhookRateLimited (429).
     """
+    current_version = WorkflowVersion.objects.filter(workflow=OuterRef("pk"), number=OuterRef("version"))
     workflow = (
         Workflow.objects.filter(webhook_token=token, active=True, workspace__deleting_at__isnull=True)
         .select_related("workspace")
+        .annotate(current_version_id=Subquery(current_version.values("pk")[:1]))
         .first()
     )
     if workflow is None:
@@ -153,8 +157,11 @@ def webhook_receive(
     # A workflow with a concurrency limit is admitted by `execution_acquire`, so it starts queued.
     admitted = inline and not (workflow.settings or {}).get("max_concurrency")
     start = {"dispatch": not inline, "runner_id": new_runner_id() if admitted else None}
+    # Outside a transaction the insert commits by itself, which spares a BEGIN and a COMMIT. Inside
+    # one, a savepoint keeps the caller's transaction usable after a duplicate key.
+    savepoint = transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext()
     try:
-        with transaction.atomic():
+        with savepoint:
             execution = execution_create(
                 workflow=workflow, mode=ExecutionMode.WEBHOOK, payload=payload, idempotency_key=key, **start
             )
