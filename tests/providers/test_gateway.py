@@ -380,3 +380,37 @@ def test_chat_openai_sends_max_tokens_only_when_given(openai_setup, fake_llm):
 
     assert "max_tokens" not in without
     assert with_limit["max_tokens"] == 64
+
+
+def test_chat_reuses_adapter_for_same_account(openai_setup, fake_llm):
+    from providers.llm.adapters import adapter_for
+
+    _provider, account, llm = openai_setup
+    fake_llm.reply("One.")
+    chat(model=llm, account=account, messages=MESSAGES)
+
+    first = adapter_for(account, timeout=5)
+    second = adapter_for(account, timeout=5)
+
+    assert first is second
+
+
+def test_chat_uses_new_key_after_rotation(openai_setup, fake_llm):
+    from providers.llm.adapters import adapter_for
+
+    _provider, account, llm = openai_setup
+    fake_llm.reply("Before.")
+    chat(model=llm, account=account, messages=MESSAGES)
+    before = adapter_for(account, timeout=5)
+    new_key = make_secret()
+    fake_llm.api_key = new_key
+    account.credentials = {"token": new_key}
+    account.save()
+    account.refresh_from_db()
+    fake_llm.reply("After.")
+
+    result = chat(model=llm, account=account, messages=MESSAGES)
+
+    assert result.text == "After."
+    assert fake_llm.last_request.headers["authorization"] == f"Bearer {new_key}"
+    assert adapter_for(account, timeout=5) is not before

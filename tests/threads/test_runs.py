@@ -241,3 +241,32 @@ def test_first_reply_names_the_thread_in_the_background(
     assert thread.name == "Lisbon trip"
     naming_request = json.dumps(fake_llm.last_request.body)
     assert "short title" in naming_request
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_appends_get_unique_positions(owner, thread):
+    # given two writers appending to one thread at once
+    import threading
+
+    from threads.services import message_create
+
+    def append(prefix):
+        try:
+            for index in range(10):
+                message_create(thread=thread, user=owner, role="user", content=f"{prefix} {index}")
+        finally:
+            connections.close_all()
+
+    writers = [threading.Thread(target=append, args=(prefix,)) for prefix in ("left", "right")]
+
+    # when
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(30)
+
+    # then
+    positions = sorted(Message.objects.filter(thread=thread).values_list("position", flat=True))
+    thread.refresh_from_db()
+    assert positions == list(range(1, 21))
+    assert thread.message_count == 20
