@@ -85,6 +85,9 @@ def message_add(
     )
     if attachments:
         message.attachments.set(attachments)
+    else:
+        # A new message without attachments has none, so serializing it needs no query for them.
+        message._prefetched_objects_cache = {"attachments": Attachment.objects.none()}
     thread.message_count, thread.last_message_at, thread.last_activity_at = counters["message_count"], now, now
     return message
 
