@@ -33,11 +33,17 @@ def _uuid(value: object) -> uuid.UUID | None:
 # --- agents -------------------------------------------------------------------------------
 
 
-def agent_list(*, workspace_ids: list[Any]) -> QuerySet[Agent]:
-    """Return the agents of the given workspaces with their model and account."""
-    return Agent.objects.filter(
-        workspace_id__in=list(workspace_ids), workspace__deleting_at__isnull=True
-    ).select_related("model", "account", "model__provider")
+def agent_list(*, workspace_ids: list[Any], workspaces_active: bool = False) -> QuerySet[Agent]:
+    """Return the agents of the given workspaces with their model and account.
+
+    Agents of workspaces being deleted are left out. A caller whose ids come only from active
+    workspaces passes `workspaces_active`, which spares the join: counting a large workspace's
+    agents then reads the index alone.
+    """
+    agents = Agent.objects.filter(workspace_id__in=list(workspace_ids))
+    if not workspaces_active:
+        agents = agents.filter(workspace__deleting_at__isnull=True)
+    return agents.select_related("model", "account", "model__provider")
 
 
 def agent_shared_with_user(*, user: Any) -> QuerySet[Agent]:

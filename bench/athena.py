@@ -17,6 +17,7 @@ from bench.workflows import REPO_ROOT, Services
 # more threads only contend for the interpreter lock. A worker keeps the kept-alive connections
 # it accepted, and with 2 workers all of wrk's connections sometimes landed on one of them,
 # which halved the throughput of that run. Four workers on two cores spread them better.
+GUNICORN_WORKER_CLASS = "gthread"
 GUNICORN_WORKERS = 4
 GUNICORN_THREADS = 2
 WORKER_PROCESSES = 2
@@ -80,6 +81,20 @@ class AthenaServices(Services):
             for url in (self.arguments.redis_url, self.arguments.redis_cache_url):
                 redis.Redis.from_url(url).flushdb()
 
+    @property
+    def web_workers(self) -> int:
+        return getattr(self.arguments, "web_workers", None) or GUNICORN_WORKERS
+
+    @property
+    def web_threads(self) -> int:
+        if self.web_worker_class == "sync":
+            return 1  # gunicorn switches a sync worker with more threads to gthread
+        return getattr(self.arguments, "web_threads", None) or GUNICORN_THREADS
+
+    @property
+    def web_worker_class(self) -> str:
+        return getattr(self.arguments, "web_worker_class", None) or GUNICORN_WORKER_CLASS
+
     def start_gunicorn(self) -> None:
         self.start(
             "gunicorn",
@@ -89,11 +104,11 @@ class AthenaServices(Services):
                 "gunicorn",
                 "athena_site.wsgi:application",
                 "--worker-class",
-                "gthread",
+                self.web_worker_class,
                 "--workers",
-                str(GUNICORN_WORKERS),
+                str(self.web_workers),
                 "--threads",
-                str(GUNICORN_THREADS),
+                str(self.web_threads),
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--log-level",
@@ -104,13 +119,13 @@ class AthenaServices(Services):
         # which took minutes on a 2-core machine running other test suites.
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         answered = 0
-        while time.monotonic() < deadline and answered < 2 * GUNICORN_WORKERS:
+        while time.monotonic() < deadline and answered < 2 * self.web_workers:
             try:
                 requests.get(f"http://127.0.0.1:{self.port}/bench/bare", timeout=START_TIMEOUT_SECONDS)
                 answered += 1
             except requests.RequestException:
                 time.sleep(0.3)
-        if answered < 2 * GUNICORN_WORKERS:
+        if answered < 2 * self.web_workers:
             raise RuntimeError(
                 f"gunicorn did not respond within {START_TIMEOUT_SECONDS} seconds. See {self.logs['gunicorn']}."
             )

@@ -64,6 +64,11 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--chain-runs", type=int, default=10, help="Executions of each noop chain.")
     parser.add_argument("--large-rows", type=int, default=100_000, help="Agents in the large workspace.")
     parser.add_argument("--memory-executions", type=int, default=10_000, help="Executions for the second memory point.")
+    parser.add_argument(
+        "--web-worker-class", choices=("gthread", "sync"), help=f"gunicorn's worker class ({athena.GUNICORN_WORKER_CLASS})."
+    )
+    parser.add_argument("--web-workers", type=int, help=f"gunicorn worker processes ({athena.GUNICORN_WORKERS}).")
+    parser.add_argument("--web-threads", type=int, help=f"Threads per gthread worker ({athena.GUNICORN_THREADS}).")
     parser.add_argument("--skip-n8n", action="store_true", help="Measure Athena alone (no ratios against n8n).")
     parser.add_argument("--no-doc", action="store_true", help="Do not rewrite docs/benchmarks.md.")
     parser.add_argument("--label", default="", help="Added to the result file name.")
@@ -536,7 +541,7 @@ def main() -> None:
         "arguments": {key: value for key, value in vars(arguments).items() if "url" not in key},
         "setup": {
             "settings": "athena_site.settings.production (bench.settings adds the bare view)",
-            "gunicorn": f"gthread, {athena.GUNICORN_WORKERS} workers x {athena.GUNICORN_THREADS} threads",
+            "gunicorn": f"{services.web_worker_class}, {services.web_workers} workers x {services.web_threads} threads",
             "celery_worker_processes": athena.WORKER_PROCESSES,
             "load_generator": "wrk, 1 thread, bench/wrk/bench.lua",
         },

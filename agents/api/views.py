@@ -84,8 +84,9 @@ class AgentViewSet(WorkspaceScopedViewSet):
     }
 
     def get_scoped_queryset(self, *, workspace_ids: list[Any]) -> QuerySet:
-        # Private agents are visible to their creator only.
-        agents = selectors.agent_list(workspace_ids=workspace_ids)
+        # Private agents are visible to their creator only. The ids come from the caller's active
+        # workspaces: the resolved workspace or the memberships, both without workspaces being deleted.
+        agents = selectors.agent_list(workspace_ids=workspace_ids, workspaces_active=True)
         if getattr(self, "action", None) in ("list", "retrieve"):
             # The serializer reads only the model's and the account's ids, so the joins would be wasted.
             agents = agents.select_related(None)
