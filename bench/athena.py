@@ -20,6 +20,9 @@ from bench.workflows import REPO_ROOT, Services
 GUNICORN_WORKER_CLASS = "gthread"
 GUNICORN_WORKERS = 4
 GUNICORN_THREADS = 2
+# gunicorn's default. 0 closes each connection after its response, as behind a proxy that does
+# not keep connections to the app server alive.
+GUNICORN_KEEP_ALIVE_SECONDS = 2
 WORKER_PROCESSES = 2
 AGENT_BATCH = 5_000
 START_TIMEOUT_SECONDS = 600
@@ -95,6 +98,11 @@ class AthenaServices(Services):
     def web_worker_class(self) -> str:
         return getattr(self.arguments, "web_worker_class", None) or GUNICORN_WORKER_CLASS
 
+    @property
+    def web_keep_alive(self) -> int:
+        value = getattr(self.arguments, "web_keep_alive", None)
+        return GUNICORN_KEEP_ALIVE_SECONDS if value is None else value
+
     def start_gunicorn(self) -> None:
         self.start(
             "gunicorn",
@@ -109,6 +117,8 @@ class AthenaServices(Services):
                 str(self.web_workers),
                 "--threads",
                 str(self.web_threads),
+                "--keep-alive",
+                str(self.web_keep_alive),
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--log-level",

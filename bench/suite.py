@@ -69,6 +69,12 @@ def parse_arguments() -> argparse.Namespace:
     )
     parser.add_argument("--web-workers", type=int, help=f"gunicorn worker processes ({athena.GUNICORN_WORKERS}).")
     parser.add_argument("--web-threads", type=int, help=f"Threads per gthread worker ({athena.GUNICORN_THREADS}).")
+    parser.add_argument(
+        "--web-keep-alive",
+        type=int,
+        help=f"Seconds gunicorn keeps an idle connection open; 0 closes it after each response "
+        f"({athena.GUNICORN_KEEP_ALIVE_SECONDS}).",
+    )
     parser.add_argument("--skip-n8n", action="store_true", help="Measure Athena alone (no ratios against n8n).")
     parser.add_argument("--no-doc", action="store_true", help="Do not rewrite docs/benchmarks.md.")
     parser.add_argument("--label", default="", help="Added to the result file name.")
@@ -541,7 +547,8 @@ def main() -> None:
         "arguments": {key: value for key, value in vars(arguments).items() if "url" not in key},
         "setup": {
             "settings": "athena_site.settings.production (bench.settings adds the bare view)",
-            "gunicorn": f"{services.web_worker_class}, {services.web_workers} workers x {services.web_threads} threads",
+            "gunicorn": f"{services.web_worker_class}, {services.web_workers} workers x {services.web_threads} threads, "
+            f"keep-alive {services.web_keep_alive} s",
             "celery_worker_processes": athena.WORKER_PROCESSES,
             "load_generator": "wrk, 1 thread, bench/wrk/bench.lua",
         },
