@@ -11,7 +11,7 @@ from typing import Any
 
 import requests
 
-from bench.workflows import REPO_ROOT, Services
+from bench.workflows import REPO_ROOT, WORKER_PROCESSES, Services  # noqa: F401 (WORKER_PROCESSES: read by suite.py)
 
 # A synchronous webhook runs its workflow in its request thread, so the work is CPU-bound there:
 # more threads only contend for the interpreter lock. A worker keeps the kept-alive connections
@@ -23,7 +23,6 @@ GUNICORN_THREADS = 2
 # gunicorn's default. 0 closes each connection after its response, as behind a proxy that does
 # not keep connections to the app server alive.
 GUNICORN_KEEP_ALIVE_SECONDS = 2
-WORKER_PROCESSES = 2
 AGENT_BATCH = 5_000
 START_TIMEOUT_SECONDS = 600
 
@@ -104,27 +103,13 @@ class AthenaServices(Services):
         return GUNICORN_KEEP_ALIVE_SECONDS if value is None else value
 
     def start_gunicorn(self) -> None:
-        self.start(
-            "gunicorn",
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "athena_site.wsgi:application",
-                "--worker-class",
-                self.web_worker_class,
-                "--workers",
-                str(self.web_workers),
-                "--threads",
-                str(self.web_threads),
-                "--keep-alive",
-                str(self.web_keep_alive),
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--log-level",
-                "warning",
-            ],
+        command = self.gunicorn_command(
+            worker_class=self.web_worker_class,
+            workers=self.web_workers,
+            threads=self.web_threads,
+            keep_alive=self.web_keep_alive,
         )
+        self.start("gunicorn", command)
         # The first request of each gunicorn worker imports every app's URLs and the vendor SDKs,
         # which took minutes on a 2-core machine running other test suites.
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
@@ -139,27 +124,6 @@ class AthenaServices(Services):
             raise RuntimeError(
                 f"gunicorn did not respond within {START_TIMEOUT_SECONDS} seconds. See {self.logs['gunicorn']}."
             )
-
-    def start_worker(self) -> None:
-        self.start(
-            "worker",
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "athena_site",
-                "worker",
-                "--concurrency",
-                str(WORKER_PROCESSES),
-                "--loglevel",
-                "WARNING",
-                "--without-gossip",
-                "--without-mingle",
-                "--hostname",
-                f"bench-{uuid.uuid4().hex[:6]}@%h",
-            ],
-        )
 
 
 def setup_django(services: AthenaServices) -> None:

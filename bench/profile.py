@@ -52,10 +52,14 @@ def requests_by_kind(data: athena.BenchData) -> dict[str, Callable[[Any, int], A
         "detail": lambda client, index: client.get(f"/api/v1/agents/{agent_id}"),
         "list": lambda client, index: client.get("/api/v1/agents?per_page=50"),
         "create": lambda client, index: client.post(
-            "/api/v1/agents", {"name": f"Profiled {index}", "instructions": "Be brief."}, content_type="application/json"
+            "/api/v1/agents",
+            {"name": f"Profiled {index}", "instructions": "Be brief."},
+            content_type="application/json",
         ),
         "webhook": lambda client, index: client.post(
-            f"/api/v1/hooks/{hooks['sync']}", {"name": "x", "value": 12 if index % 2 else 5}, content_type="application/json"
+            f"/api/v1/hooks/{hooks['sync']}",
+            {"name": "x", "value": 12 if index % 2 else 5},
+            content_type="application/json",
         ),
         "intake": lambda client, index: client.post(
             f"/api/v1/hooks/{hooks['async']}", {"name": "x", "value": 12}, content_type="application/json"

@@ -65,7 +65,9 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--large-rows", type=int, default=100_000, help="Agents in the large workspace.")
     parser.add_argument("--memory-executions", type=int, default=10_000, help="Executions for the second memory point.")
     parser.add_argument(
-        "--web-worker-class", choices=("gthread", "sync"), help=f"gunicorn's worker class ({athena.GUNICORN_WORKER_CLASS})."
+        "--web-worker-class",
+        choices=("gthread", "sync"),
+        help=f"gunicorn's worker class ({athena.GUNICORN_WORKER_CLASS}).",
     )
     parser.add_argument("--web-workers", type=int, help=f"gunicorn worker processes ({athena.GUNICORN_WORKERS}).")
     parser.add_argument("--web-threads", type=int, help=f"Threads per gthread worker ({athena.GUNICORN_THREADS}).")
@@ -547,8 +549,10 @@ def main() -> None:
         "arguments": {key: value for key, value in vars(arguments).items() if "url" not in key},
         "setup": {
             "settings": "athena_site.settings.production (bench.settings adds the bare view)",
-            "gunicorn": f"{services.web_worker_class}, {services.web_workers} workers x {services.web_threads} threads, "
-            f"keep-alive {services.web_keep_alive} s",
+            "gunicorn": (
+                f"{services.web_worker_class}, {services.web_workers} workers x {services.web_threads} threads, "
+                f"keep-alive {services.web_keep_alive} s"
+            ),
             "celery_worker_processes": athena.WORKER_PROCESSES,
             "load_generator": "wrk, 1 thread, bench/wrk/bench.lua",
         },

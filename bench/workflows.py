@@ -159,26 +159,36 @@ class Services:
         self.logs[name] = log_path
         return process
 
-    def start_gunicorn(self) -> None:
-        self.start(
+    def gunicorn_command(
+        self,
+        *,
+        worker_class: str = "gthread",
+        workers: int = GUNICORN_WORKERS,
+        threads: int = GUNICORN_THREADS,
+        keep_alive: int = 2,
+    ) -> list[str]:
+        """Return the command that serves Athena on this run's port; `keep_alive` 2 is gunicorn's default."""
+        return [
+            sys.executable,
+            "-m",
             "gunicorn",
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "athena_site.wsgi:application",
-                "--worker-class",
-                "gthread",
-                "--workers",
-                str(GUNICORN_WORKERS),
-                "--threads",
-                str(GUNICORN_THREADS),
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--log-level",
-                "warning",
-            ],
-        )
+            "athena_site.wsgi:application",
+            "--worker-class",
+            worker_class,
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--keep-alive",
+            str(keep_alive),
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--log-level",
+            "warning",
+        ]
+
+    def start_gunicorn(self) -> None:
+        self.start("gunicorn", self.gunicorn_command())
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:

@@ -1,10 +1,7 @@
 """The public run of a shared agent link: no account, rate limited per link."""
 
-import math
-import time
 from typing import Any
 
-from django.core.cache import cache
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.permissions import AllowAny
@@ -17,29 +14,20 @@ from agents.api.serializers import AgentRunRequestSerializer, AgentRunResultSeri
 from agents.api.streaming import SSE_RESPONSE_DESCRIPTION, EventStreamRenderer
 from agents.api.views import run_response
 from agents.conf import agent_setting
-from agents.errors import PublicRunRateLimited
-from agents.models import Agent, RunSource, hash_share_token
+from agents.models import Agent, RunSource
+from agents.services.shares import public_link_rate_check
 from athena_site.api.errors import Forbidden, NotFound
 from athena_site.api.renderers import EnvelopeJSONRenderer
 
 
 def check_public_rate(token: str) -> None:
-    """Count one run of a link in a fixed window in the cache; raises 429 with Retry-After past the limit."""
-    limit = int(agent_setting("ATHENA_AGENT_PUBLIC_RUNS_PER_WINDOW"))
-    window = int(agent_setting("ATHENA_AGENT_PUBLIC_WINDOW_SECONDS"))
-    now = time.time()
-    slot = int(now // window)
-    key = f"agents:public-run:{hash_share_token(token)}:{slot}"
-    cache.add(key, 0, timeout=window + 1)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        # The key expired between add and incr: this request starts a new window.
-        cache.set(key, 1, timeout=window + 1)
-        count = 1
-    if count > limit:
-        retry_after = max(1, math.ceil((slot + 1) * window - now))
-        raise PublicRunRateLimited(headers={"Retry-After": str(retry_after)})
+    """Count one run of the link; raises 429 with Retry-After past the limit."""
+    public_link_rate_check(
+        scope="agents",
+        token=token,
+        limit=int(agent_setting("ATHENA_AGENT_PUBLIC_RUNS_PER_WINDOW")),
+        window=int(agent_setting("ATHENA_AGENT_PUBLIC_WINDOW_SECONDS")),
+    )
 
 
 class PublicAgentRunView(APIView):

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import logging
+import math
+import time
 from typing import Any
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 
+from agents.errors import PublicRunRateLimited
 from agents.models import Share, hash_share_token, new_share_token
 from athena_site.api.errors import ValidationFailed
+from athena_site.cache import count_hit
 
 logger = logging.getLogger(__name__)
 
@@ -54,3 +59,18 @@ def share_delete(*, share: Share) -> None:
     share_id = share.pk
     share.delete()
     logger.info("Share revoked", extra={"share_id": str(share_id)})
+
+
+def public_link_rate_check(*, scope: str, token: str, limit: int, window: int) -> None:
+    """Count one run of a public link in a fixed window of `window` seconds.
+
+    Raises PublicRunRateLimited (429) with Retry-After beyond `limit` runs in the window.
+    `scope` separates the counters of the kinds of link, such as `agents` and `workflows`.
+    """
+    now = time.time()
+    slot = int(now // window)
+    prefix = f"{scope}:public-run:{hash_share_token(token)}"
+    count, _previous = count_hit(cache, f"{prefix}:{slot}", f"{prefix}:{slot - 1}", window + 1)
+    if count > limit:
+        retry_after = max(1, math.ceil((slot + 1) * window - now))
+        raise PublicRunRateLimited(headers={"Retry-After": str(retry_after)})

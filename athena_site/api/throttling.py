@@ -8,6 +8,7 @@ at once lose each other's entries.
 """
 
 import math
+from contextlib import suppress
 from typing import Any
 
 from rest_framework.throttling import SimpleRateThrottle
@@ -37,10 +38,9 @@ class _AthenaThrottle(SimpleRateThrottle):
         if self.previous * (1 - self.elapsed) + self.hits <= self.num_requests:
             return True
         # A rejected request does not count, so a client that waits for Retry-After gets through.
-        try:
+        # A ValueError means the counter expired meanwhile, so there is nothing to take back.
+        with suppress(ValueError):
             self.cache.decr(current_key)
-        except ValueError:  # the counter expired meanwhile, so there is nothing to take back
-            pass
         return False
 
     def wait(self) -> float:

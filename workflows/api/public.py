@@ -1,11 +1,9 @@
 """The public run of a shared workflow link: no account, rate limited per link."""
 
-import math
 import time
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -14,8 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agents.errors import PublicRunRateLimited
-from agents.models import hash_share_token
+from agents.services.shares import public_link_rate_check
 from athena_site.api.errors import Forbidden, NotFound
 from workflows import selectors
 from workflows.api import lifecycle_examples as examples
@@ -27,22 +24,13 @@ POLL_INTERVAL_SECONDS = 0.05
 
 
 def check_public_rate(token: str) -> None:
-    """Count one run of a link in a fixed window in the cache; raises 429 with Retry-After past the limit."""
-    limit = settings.WORKFLOWS_PUBLIC_RUNS_PER_WINDOW
-    window = settings.WORKFLOWS_PUBLIC_WINDOW_SECONDS
-    now = time.time()
-    slot = int(now // window)
-    key = f"workflows:public-run:{hash_share_token(token)}:{slot}"
-    cache.add(key, 0, timeout=window + 1)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        # The key expired between add and incr: this request starts a new window.
-        cache.set(key, 1, timeout=window + 1)
-        count = 1
-    if count > limit:
-        retry_after = max(1, math.ceil((slot + 1) * window - now))
-        raise PublicRunRateLimited(headers={"Retry-After": str(retry_after)})
+    """Count one run of the link; raises 429 with Retry-After past the limit."""
+    public_link_rate_check(
+        scope="workflows",
+        token=token,
+        limit=settings.WORKFLOWS_PUBLIC_RUNS_PER_WINDOW,
+        window=settings.WORKFLOWS_PUBLIC_WINDOW_SECONDS,
+    )
 
 
 def _wait_until_finished(execution: WorkflowExecution, timeout: float) -> WorkflowExecution:
