@@ -45,12 +45,19 @@ def test_rejected_requests_do_not_count(api_client, make_token, verified_user, m
     assert after_waiting.status_code == 200
 
 
-def test_previous_window_counts_partly(api_client, make_token, verified_user, monkeypatch, clock):
+@pytest.fixture
+def limit_reached(api_client, make_token, verified_user, monkeypatch, clock):
+    """Limit the token to 2 requests a minute, send 2 at `clock.now`, and return `(token, start)`."""
     with_rate(monkeypatch, "token", "2/min")
     _, raw = make_token(verified_user)
     start = clock.now
     for _ in range(2):
         api_client.get("/api/v1/user", **auth(raw))
+    return raw, start
+
+
+def test_previous_window_counts_partly(api_client, limit_reached, clock):
+    raw, start = limit_reached
 
     clock.now = start + 60 + 15  # 75% of the previous window still counts: 1.5 + 1 > 2
     early = api_client.get("/api/v1/user", **auth(raw))
@@ -62,12 +69,8 @@ def test_previous_window_counts_partly(api_client, make_token, verified_user, mo
     assert later.status_code == 200
 
 
-def test_retry_after_when_the_current_window_is_full(api_client, make_token, verified_user, monkeypatch, clock):
-    with_rate(monkeypatch, "token", "2/min")
-    _, raw = make_token(verified_user)
-    start = clock.now
-    for _ in range(2):
-        api_client.get("/api/v1/user", **auth(raw))
+def test_retry_after_when_the_current_window_is_full(api_client, limit_reached, clock):
+    raw, start = limit_reached
 
     clock.now = start + 30
     rejected = api_client.get("/api/v1/user", **auth(raw))
