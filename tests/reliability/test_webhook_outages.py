@@ -42,6 +42,14 @@ def hook(make_workflow):
 
 
 @pytest.fixture
+def replying_workflow(make_workflow):
+    """A webhook workflow that responds to its caller."""
+    return make_workflow(
+        [trigger(kind="trigger.webhook"), node("reply", "respond_to_webhook")], chain("start", "reply")
+    )
+
+
+@pytest.fixture
 def unreachable_cache(settings):
     """Point the cache at a port on 127.0.0.1 where nothing listens, as when Redis is down."""
     settings.CACHES = {
@@ -95,10 +103,8 @@ def test_webhook_database_down_on_insert_is_503(hook):
     assert not WorkflowExecution.objects.filter(workflow=hook).exists()
 
 
-def test_webhook_database_down_while_running_inline_is_202(make_workflow, django_capture_on_commit_callbacks):
-    workflow = make_workflow(
-        [trigger(kind="trigger.webhook"), node("reply", "respond_to_webhook")], chain("start", "reply")
-    )
+def test_webhook_database_down_while_running_inline_is_202(replying_workflow, django_capture_on_commit_callbacks):
+    workflow = replying_workflow
 
     # The execution is stored running; the runner's final write fails, so its lease runs out
     # and the reaper gives the execution to a worker.
@@ -112,12 +118,10 @@ def test_webhook_database_down_while_running_inline_is_202(make_workflow, django
     assert execution.lease_expires_at is not None
 
 
-def test_webhook_database_down_while_waiting_is_202(make_workflow, django_capture_on_commit_callbacks, settings):
+def test_webhook_database_down_while_waiting_is_202(replying_workflow, django_capture_on_commit_callbacks, settings):
     # The request waits for a worker's response by polling the execution.
     settings.WORKFLOWS_SYNC_WEBHOOK_INLINE = False
-    workflow = make_workflow(
-        [trigger(kind="trigger.webhook"), node("reply", "respond_to_webhook")], chain("start", "reply")
-    )
+    workflow = replying_workflow
 
     # The execution is stored; only the polling for its response fails.
     polling = _fail_queries(lambda sql: sql.startswith("SELECT") and '"response"' in sql)
